@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// The commands of the three binaries. Each returns the process's exit code and never
+// throws; main() only parses the global options and dispatches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ubc {
+
+// The global part of every command line.
+struct Invocation {
+  std::string program;      // "usb-backup-copier", "veeam-lock", ...
+  std::string config_path;  // --config, else $USB_BACKUP_COPIER_CONFIG, else the default
+  std::vector<std::string> args;  // what follows the command name
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/usb-backup-copier/config.ini";
+
+// usb-backup-copier
+int cmd_copy(const Invocation& inv);
+int cmd_match(const Invocation& inv);
+int cmd_check_config(const Invocation& inv);
+int cmd_status(const Invocation& inv);
+
+// veeam-lock / veeam-unlock
+int cmd_veeam_lock(const Invocation& inv);
+int cmd_veeam_unlock(const Invocation& inv);
+
+}  // namespace ubc

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#include "core/format.h"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+namespace ubc {
+
+std::string format_bytes(std::uint64_t bytes) {
+  static constexpr std::array<const char*, 6> units{"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < units.size()) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  // Three significant digits: 1.20 TiB, 12.3 GiB, 512 MiB.
+  if (value < 10)
+    std::snprintf(buf, sizeof buf, "%.2f %s", value, units[unit]);
+  else if (value < 100)
+    std::snprintf(buf, sizeof buf, "%.1f %s", value, units[unit]);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f %s", value, units[unit]);
+  return buf;
+}
+
+std::string format_rate(double bytes_per_second) {
+  if (bytes_per_second < 0) bytes_per_second = 0;
+  return format_bytes(static_cast<std::uint64_t>(bytes_per_second)) + "/s";
+}
+
+std::string format_duration(std::int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  char buf[48];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(seconds));
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof buf, "%lld min", static_cast<long long>((seconds + 30) / 60));
+  } else if (seconds < 86400) {
+    const long long minutes = (seconds + 30) / 60;
+    std::snprintf(buf, sizeof buf, "%lld h %02lld min", minutes / 60, minutes % 60);
+  } else {
+    const long long hours = (seconds + 1800) / 3600;
+    std::snprintf(buf, sizeof buf, "%lld d %lld h", hours / 24, hours % 24);
+  }
+  return buf;
+}
+
+std::string format_utc(std::int64_t unix_seconds) {
+  using namespace std::chrono;
+  const sys_seconds t{seconds{unix_seconds}};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long long>(hms.hours().count()),
+                static_cast<long long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+}  // namespace ubc

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// Figures as admins read them, in logs, mails, status lines and the web page.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ubc {
+
+// "0 B", "512 B", "1.5 KiB", "12.3 GiB", "1.20 TiB".
+std::string format_bytes(std::uint64_t bytes);
+// "95.2 MiB/s".
+std::string format_rate(double bytes_per_second);
+// "45 s", "12 min", "3 h 05 min", "2 d 4 h".
+std::string format_duration(std::int64_t seconds);
+// RFC 3339 UTC: "2026-11-23T01:08:47Z".
+std::string format_utc(std::int64_t unix_seconds);
+
+}  // namespace ubc

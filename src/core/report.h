@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// The outcome model of one run: what the mail, the status file, the disk's state.json and
+// the history all read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ubc {
+
+struct BlockDevice {
+  std::string devnode;  // /dev/sdb1
+  std::string uuid;     // filesystem UUID as udev reports it
+  std::string label;    // filesystem label, may be empty; untrusted data
+  std::string fstype;   // ext4, xfs, btrfs, exfat, vfat, ntfs3, ...
+};
+
+enum class Outcome {
+  success,          // copy complete, no warnings
+  warning,          // copy complete, with warnings
+  failed,           // the job stopped because something went wrong
+  aborted,          // stopped from outside (SIGTERM, disk pulled out)
+  gave_up,          // waited too long for Veeam or the queue (exit 75)
+  not_whitelisted,  // not our disk: nothing touched (exit 0)
+  already_running,  // the same disk has a job already (exit 0)
+};
+
+const char* to_string(Outcome outcome);
+
+// What the dry run said.
+struct Estimate {
+  std::uint64_t bytes_to_copy = 0;  // "Total transferred file size"
+  std::uint64_t files_to_copy = 0;  // regular files transferred
+  std::uint64_t files_total = 0;    // "Number of files" in the source
+  std::uint64_t files_to_delete = 0;
+  std::uint64_t largest_file = 0;   // room for rsync's temporary copy
+  std::uint64_t bytes_to_delete = 0;  // freed on the disk before anything is written
+};
+
+struct JobReport {
+  std::string host;  // this server
+  BlockDevice disk;
+  std::vector<std::string> disk_mails;
+  std::string source;
+  std::string mount_point;
+
+  Outcome outcome = Outcome::failed;
+  std::string reason;  // one line: what happened
+  std::string advice;  // what to do about it; may be empty
+  std::vector<std::string> warnings;
+
+  std::int64_t started_at = 0;   // unix seconds
+  std::int64_t finished_at = 0;
+  std::optional<Estimate> estimate;
+  // Expected duration of the copy, from this disk's last run (start mail); may be unknown.
+  std::optional<std::int64_t> estimated_seconds;
+  std::uint64_t bytes_copied = 0;
+  std::uint64_t files_copied = 0;
+  std::optional<std::uint64_t> free_bytes_after;
+  int veeam_pauses = 0;
+  bool copy_started = false;  // the disk was written to
+  bool unmounted = false;     // safe to unplug
+  bool synced_only = false;   // unmount failed; data was synced instead
+  std::string run_log;        // the run's log, as attached to the mail
+};
+
+// 0, 1 or 75 as DESIGN.md §3 says.
+int exit_code(const JobReport& report);
+
+}  // namespace ubc

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/report.h"
+
+namespace ubc {
+
+struct HistoryRow {
+  std::string uuid;
+  std::string label;
+  std::int64_t started_at = 0;
+  std::int64_t finished_at = 0;
+  std::string outcome;  // to_string(Outcome)
+  std::string reason;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::int64_t free_bytes_after = -1;  // -1: unknown
+  std::string warnings;  // one per line
+};
+
+// One row per run (state-directory/history.db).
+class History {
+ public:
+  virtual ~History() = default;
+  virtual void record(const JobReport& report) = 0;
+  // The newest run of every disk, newest first.
+  virtual std::vector<HistoryRow> last_run_per_disk() = 0;
+  virtual std::vector<HistoryRow> recent(int limit) = 0;
+};
+
+}  // namespace ubc
