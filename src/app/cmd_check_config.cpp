@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// `usb-backup-copier check-config`: every problem of the configuration, or a summary of
+// what the copier will do with it.
+#include <algorithm>
+#include <iostream>
+#include <string>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "app/load_config.h"
+#include "core/config.h"
+#include "core/exit_codes.h"
+
+namespace ubc {
+namespace {
+
+constexpr const char* kUsage = "usage: usb-backup-copier [--config PATH] check-config\n";
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+std::string security_name(MailSecurity security) {
+  switch (security) {
+    case MailSecurity::starttls:
+      return "starttls";
+    case MailSecurity::tls:
+      return "tls";
+    case MailSecurity::none:
+      return "none, unencrypted";
+  }
+  return "starttls";
+}
+
+std::string plural(std::size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+void print_summary(const Config& c, std::size_t warnings) {
+  std::cout << c.path << ": OK" << (warnings > 0 ? " (" + plural(warnings, "warning") + ")" : "")
+            << "\n";
+  std::size_t width = 0;
+  for (const DiskEntry& disk : c.disks) width = std::max(width, disk.uuid.size());
+  std::cout << "Disks (" << c.disks.size() << "):\n";
+  for (const DiskEntry& disk : c.disks) {
+    std::cout << "  " << disk.uuid << std::string(width - disk.uuid.size() + 2, ' ')
+              << (disk.mails.empty() ? "mails go to the sysops only"
+                                     : "also mails " + join(disk.mails))
+              << "\n";
+  }
+  std::cout << "Source:       " << c.backup_source << "\n"
+            << "Mount point:  " << c.backup_destination << "\n"
+            << "Mail:         " << c.mail_server << ":" << c.effective_mail_port() << " ("
+            << security_name(c.mail_security) << "), from " << c.from_mail << " to "
+            << join(c.sysop_mails) << (c.cc_mails.empty() ? "" : ", cc " + join(c.cc_mails)) << "\n"
+            << "Veeam leases: " << c.veeam_lockfiles << "\n";
+}
+
+}  // namespace
+
+int cmd_check_config(const Invocation& inv) {
+  if (!inv.args.empty()) {
+    return usage_error(inv.program, "check-config takes no arguments", kUsage);
+  }
+  const ConfigResult result = load_config(inv.config_path);
+  std::size_t errors = 0;
+  std::size_t warnings = 0;
+  for (const ConfigProblem& problem : result.problems) {
+    std::cout << format_problem(inv.config_path, problem) << "\n";
+    (problem.severity == ConfigProblem::Severity::error ? errors : warnings)++;
+  }
+  if (errors > 0) {
+    std::cout << inv.config_path << ": " << plural(errors, "error")
+              << (warnings > 0 ? ", " + plural(warnings, "warning") : "")
+              << "; the copier refuses to start until the errors are fixed\n";
+    return kExitConfig;
+  }
+  print_summary(result.config, warnings);
+  return kExitOk;
+}
+
+}  // namespace ubc

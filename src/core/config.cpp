@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+#include "core/config.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/config_reader.h"
+#include "core/config_values.h"
+
+namespace ubc {
+
+using namespace config_values;
+
+namespace {
+
+constexpr std::string_view kUuidForms =
+    "0a1b2c3d-4e5f-6789-abcd-ef0123456789 (ext4, xfs, btrfs), 1A2B-3C4D (FAT, exFAT) or "
+    "0123456789ABCDEF (NTFS)";
+
+std::string uuid_hint(const std::string& token) {
+  const std::string l = lower(token);
+  if (l.rfind("/dev/", 0) == 0) {
+    return quoted(token) + " is a device, not a filesystem UUID; device names change from " +
+           "plug to plug, so write the UUID that `blkid " + token + "` shows";
+  }
+  if (l.rfind("uuid=", 0) == 0 || token.find('"') != std::string::npos) {
+    return quoted(token) + " is not a bare UUID; write only the UUID, without UUID= and quotes";
+  }
+  if (has_space(token)) {
+    return quoted(token) + " is not a filesystem UUID; separate UUIDs and addresses with commas";
+  }
+  return quoted(token) +
+         " is not a filesystem UUID; write it as `lsblk -f` shows it: " + std::string(kUuidForms);
+}
+
+void read_disks(ConfigReader& r, Config& c) {
+  const std::string key = ConfigReader::name("Backup", kDiskListKey);
+  const IniEntry* entry = r.required(
+      "Backup", kDiskListKey,
+      "no disk would ever be copied; list the filesystem UUIDs of the rotation disks, each "
+      "followed by the addresses that get its mails, e.g. `" +
+          std::string(kDiskListKey) +
+          " = 0a1b2c3d-4e5f-6789-abcd-ef0123456789, alice@example.com` (`lsblk -f` shows "
+          "UUIDs)");
+  if (entry == nullptr) return;
+  std::vector<DiskEntry>& disks = c.disks;
+  const std::vector<ListItem> items = split_list(entry->value);
+  // Index of the disk that the following addresses belong to; none after a bad UUID, whose
+  // addresses are then dropped without a second message.
+  std::optional<std::size_t> current;
+  bool after_bad_uuid = false;
+  for (const ListItem& item : items) {
+    const int line = entry->line + item.line_offset;
+    if (item.text.find('@') != std::string::npos) {
+      if (!current) {
+        if (!after_bad_uuid) {
+          r.error(line, key,
+                  "mail address " + quoted(item.text) + " comes before any disk UUID; write " +
+                      "the disk's UUID first, then its addresses: UUID, " + item.text);
+        }
+        continue;
+      }
+      if (r.check_mail(line, key, item.text)) disks[*current].mails.push_back(item.text);
+      continue;
+    }
+    const std::string uuid = lower(item.text);
+    if (!is_valid_fs_uuid(uuid)) {
+      r.error(line, key, uuid_hint(item.text));
+      current.reset();
+      after_bad_uuid = true;
+      continue;
+    }
+    after_bad_uuid = false;
+    const auto twin = std::find_if(disks.begin(), disks.end(),
+                                   [&](const DiskEntry& d) { return d.uuid == uuid; });
+    if (twin != disks.end()) {
+      r.error(line, key,
+              "UUID " + item.text + " is listed twice (lines " + std::to_string(twin->line) +
+                  " and " + std::to_string(line) +
+                  "); list each disk once, followed by all of its addresses");
+      current = static_cast<std::size_t>(twin - disks.begin());
+      continue;
+    }
+    disks.push_back(DiskEntry{uuid, {}, line});
+    current = disks.size() - 1;
+  }
+}
+
+void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  const std::optional<std::string> source =
+      r.required_single("Backup", "backup-source",
+                        "write `backup-source = /srv/veeam` in [Backup]: the directory that "
+                        "holds the Veeam repository")
+          ? r.read_path("Backup", "backup-source", "/srv/veeam")
+          : std::nullopt;
+  if (source && env.is_directory(*source)) {
+    c.backup_source = *source;
+  } else if (source) {
+    r.error(r.find("Backup", "backup-source")->line, "Backup.backup-source",
+            quoted(*source) + " does not exist or is not a directory; set backup-source to " +
+                "the directory that holds the Veeam repository");
+  }
+
+  const IniEntry* dest_entry = r.required_single(
+      "Backup", "backup-destination",
+      "write `backup-destination = /media/usb-backup-copier` in [Backup]: the empty "
+      "directory the disk is mounted on");
+  const std::optional<std::string> dest =
+      dest_entry ? r.read_path("Backup", "backup-destination", "/media/usb-backup-copier")
+                 : std::nullopt;
+  if (dest) {
+    if (!c.backup_source.empty() &&
+        (is_same_or_below(*dest, c.backup_source) || is_same_or_below(c.backup_source, *dest))) {
+      r.error(dest_entry->line, "Backup.backup-destination",
+              quoted(*dest) + " overlaps backup-source " + quoted(c.backup_source) +
+                  ", so the copy would copy itself; mount the disk outside the source, e.g. "
+                  "backup-destination = /media/usb-backup-copier");
+    } else if (!env.is_directory(*dest)) {
+      r.error(dest_entry->line, "Backup.backup-destination",
+              quoted(*dest) + " does not exist or is not a directory; the disk is mounted " +
+                  "there, so create it with `mkdir -p " + *dest + "`");
+    } else {
+      c.backup_destination = *dest;
+    }
+  }
+
+  if (auto lock =
+          r.read_path("Backup", "backup-lockfile-path", "/srv/veeam/.usb-backup-copier.lock")) {
+    c.backup_lockfile_path = *lock;
+  } else if (!c.backup_source.empty()) {
+    c.backup_lockfile_path = c.backup_source + "/.usb-backup-copier.lock";
+  }
+  const auto set_path = [&](std::string_view key, std::string_view example, std::string& out) {
+    if (auto p = r.read_path("Backup", key, example)) out = *p;
+  };
+  set_path("log-file-path", "/var/log/usb-backup-copier.log", c.log_file_path);
+  set_path("rsync-log-file-path", "/var/log/usb-backup-copier-rsync.log", c.rsync_log_file_path);
+  set_path("state-directory", "/var/lib/usb-backup-copier", c.state_directory);
+  set_path("runtime-directory", "/run/usb-backup-copier", c.runtime_directory);
+  if (auto p = r.read_path("Backup", "rsync-excludes-file", "/etc/usb-backup-copier/excludes")) {
+    if (!env.file_mode(*p) || env.is_directory(*p)) {
+      r.error(r.find("Backup", "rsync-excludes-file")->line, "Backup.rsync-excludes-file",
+              quoted(*p) + " does not exist or is not a file; create it (one rsync exclude " +
+                  "pattern per line) or delete this line");
+    } else {
+      c.rsync_excludes_file = *p;
+    }
+  }
+
+  constexpr int kWeekMinutes = 7 * 24 * 60;
+  r.read_int("Backup", "wait-for-veeam-minutes", 0, kWeekMinutes, "minutes",
+             c.wait_for_veeam_minutes);
+  r.read_int("Backup", "wait-for-queue-minutes", 0, kWeekMinutes, "minutes",
+             c.wait_for_queue_minutes);
+  r.read_int("Backup", "stall-timeout-minutes", 1, kWeekMinutes, "minutes",
+             c.stall_timeout_minutes);
+  r.read_int("Backup", "rsync-update-ratio-seconds", 1, 86400, "seconds",
+             c.rsync_update_ratio_seconds);
+  r.read_int("Backup", "free-space-threshold-gb", 0, 1000000, "GB", c.free_space_threshold_gb);
+  r.read_int("Backup", "veeam-lease-ttl-hours", 1, 720, "hours", c.veeam_lease_ttl_hours);
+  r.read_int("Backup", "stale-after-days", 1, 3650, "days", c.stale_after_days);
+  r.read_int("Backup", "max-delete-percent", 0, 100, "percent", c.max_delete_percent);
+  r.read_bool("Backup", "copy-yields-to-veeam", c.copy_yields_to_veeam);
+  r.read_bool("Backup", "source-must-be-mountpoint", c.source_must_be_mountpoint);
+  bool enrollment = false;
+  if (r.read_bool("Backup", "require-enrollment", enrollment) && enrollment) {
+    r.error(r.find("Backup", "require-enrollment")->line, "Backup.require-enrollment",
+            "disk enrollment (`enroll`) does not exist in this version, so no disk could pass "
+            "the check; write `require-enrollment = no`");
+  }
+}
+
+void read_veeam(ConfigReader& r, Config& c) {
+  const auto dir = r.read_path("VEEAM", "veeam-lockfiles", "/var/lib/usb-backup-copier/veeam");
+  if (dir) c.veeam_lockfiles = *dir;
+  r.read_int("VEEAM", "wait-for-backup-minutes", 0, 7 * 24 * 60, "minutes",
+             c.wait_for_backup_minutes);
+  if (const IniEntry* wait = r.find("VEEAM", "wait-for-backup-minutes");
+      wait != nullptr && c.wait_for_backup_minutes >= 10) {
+    r.warning(wait->line, "VEEAM.wait-for-backup-minutes",
+              "Veeam stops a pre-job script after 10 minutes by default, so veeam-lock would be "
+              "killed before this wait ends; write at most 9, or raise the script timeout in "
+              "Veeam");
+  }
+
+  const auto lock = r.read_path("Backup", "veeam-lockfile-path",
+                                "/var/lib/usb-backup-copier/veeam/coordination.lock");
+  if (!lock) {
+    c.veeam_lockfile_path = c.veeam_lockfiles + "/coordination.lock";
+  } else if (!dir) {
+    // The older script's configs may set only the file: its directory holds the leases.
+    c.veeam_lockfile_path = *lock;
+    c.veeam_lockfiles = parent_path(*lock);
+  } else if (parent_path(*lock) != *dir) {
+    r.error(r.find("Backup", "veeam-lockfile-path")->line, "Backup.veeam-lockfile-path",
+            quoted(*lock) + " is not in the lease directory veeam-lockfiles = " + quoted(*dir) +
+                " (line " + std::to_string(r.find("VEEAM", "veeam-lockfiles")->line) +
+                "); the coordination file must sit beside the leases: write " +
+                "`veeam-lockfile-path = " + *dir + "/coordination.lock` or delete the line");
+  } else {
+    c.veeam_lockfile_path = *lock;
+  }
+}
+
+void read_mail_login(ConfigReader& r, Config& c, const ConfigEnvironment& env);
+
+void read_mail(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  if (const IniEntry* server =
+          r.required_single("Mail", "server",
+                            "write `server = smtp.example.com` in [Mail]: the SMTP server that "
+                            "sends the copier's mails")) {
+    const std::string& host = server->value;
+    if (host.find("://") != std::string::npos || has_space(host)) {
+      r.error(server->line, "Mail.server",
+              quoted(host) + " is not a host name; write only the server's name, e.g. " +
+                  "`server = smtp.example.com` (security and port have keys of their own)");
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+      r.error(server->line, "Mail.server",
+              quoted(host) + " includes a port; write the host in `server = " +
+                  host.substr(0, host.find(':')) +
+                  "` and the port in `port = " + host.substr(host.find(':') + 1) + "`");
+    } else {
+      c.mail_server = host;
+    }
+  }
+
+  if (const IniEntry* from =
+          r.required_single("Mail", "from-mail-address",
+                            "write `from-mail-address = backup@example.com` in [Mail]: the "
+                            "sender of the copier's mails")) {
+    if (r.check_mail(from->line, "Mail.from-mail-address", from->value)) c.from_mail = from->value;
+  }
+
+  if (r.required("Mail", "to-mail-addresses-sysop",
+                 "write `to-mail-addresses-sysop = admin@example.com` in [Mail]: who gets every "
+                 "mail (commas between several)")) {
+    c.sysop_mails = r.read_mail_list("Mail", "to-mail-addresses-sysop");
+  }
+  c.cc_mails = r.read_mail_list("Mail", "cc");
+
+  if (const IniEntry* security = r.single("Mail", "security");
+      security && !security->value.empty()) {
+    const std::string mode = lower(security->value);
+    if (mode == "starttls") {
+      c.mail_security = MailSecurity::starttls;
+    } else if (mode == "tls") {
+      c.mail_security = MailSecurity::tls;
+    } else if (mode == "none") {
+      c.mail_security = MailSecurity::none;
+    } else {
+      r.error(security->line, "Mail.security",
+              quoted(security->value) + " is not a security mode; write starttls (port 587), " +
+                  "tls (implicit TLS, port 465, also called SSL) or none (unencrypted, port 25)");
+    }
+  }
+  r.read_int("Mail", "port", 1, 65535, "", c.mail_port, 587);
+  if (const IniEntry* port = r.find("Mail", "port"); port != nullptr && c.mail_port != 0) {
+    if (c.mail_port == 465 && c.mail_security == MailSecurity::starttls) {
+      r.warning(port->line, "Mail.port",
+                "port 465 expects implicit TLS, but security is starttls; write `security = tls`");
+    } else if ((c.mail_port == 587 || c.mail_port == 25) && c.mail_security == MailSecurity::tls) {
+      r.warning(port->line, "Mail.port",
+                "port " + std::to_string(c.mail_port) +
+                    " normally speaks STARTTLS, but security is tls; write `security = starttls`");
+    }
+  }
+
+  read_mail_login(r, c, env);
+  if (auto p = r.read_path("Mail", "ca-file", "/etc/usb-backup-copier/mail-ca.pem")) {
+    if (!env.file_mode(*p) || env.is_directory(*p)) {
+      r.error(r.find("Mail", "ca-file")->line, "Mail.ca-file",
+              quoted(*p) + " does not exist or is not a file; put the PEM certificate of the CA " +
+                  "that signed the mail server's certificate there, or delete this line");
+    } else {
+      c.mail_ca_file = *p;
+    }
+  }
+  r.read_bool("Mail", "send-start-mail", c.send_start_mail);
+}
+
+// username, password and password-file: never quoted in a message.
+void read_mail_login(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  if (const IniEntry* user = r.single("Mail", "username")) c.mail_username = user->value;
+  const IniEntry* password = r.single("Mail", "password");
+  if (password != nullptr) c.mail_password = password->value;
+  const IniEntry* password_file = r.find("Mail", "password-file");
+  if (auto file = r.read_path("Mail", "password-file", "/etc/usb-backup-copier/smtp-password")) {
+    const auto mode = env.file_mode(*file);
+    if (!c.mail_password.empty()) {
+      r.error(password_file->line, "Mail.password-file",
+              "password (line " + std::to_string(password->line) + ") and password-file are " +
+                  "both set; delete the password line and keep the password in the file only");
+    } else if (!mode || env.is_directory(*file)) {
+      r.error(password_file->line, "Mail.password-file",
+              quoted(*file) + " does not exist or is not a file; write the password into it " +
+                  "and `chmod 600 " + *file + "`");
+    } else {
+      c.mail_password_file = *file;
+      if ((*mode & 004U) != 0) {
+        r.warning(password_file->line, "Mail.password-file",
+                  quoted(*file) + " is readable by every user; `chmod 600 " + *file + "`");
+      }
+    }
+  }
+  if (!c.mail_password.empty()) {
+    const auto mode = env.file_mode(c.path);
+    if (mode && (*mode & 004U) != 0) {
+      r.warning(password->line, "Mail.password",
+                "this file holds the mail password and is readable by every user; `chmod 600 " +
+                    c.path + "`, or move the password to password-file");
+    }
+  }
+  const bool has_password = !c.mail_password.empty() || !c.mail_password_file.empty();
+  if (has_password && c.mail_username.empty()) {
+    r.warning((password != nullptr ? password : password_file)->line, "Mail.username",
+              "a password is set but no username, so the copier will not log in; add "
+              "`username = ...` or drop the password");
+  }
+  const bool local_server =
+      c.mail_server == "localhost" || c.mail_server == "127.0.0.1" || c.mail_server == "::1";
+  if (c.mail_security == MailSecurity::none && has_password && !local_server) {
+    r.warning(r.find("Mail", "security")->line, "Mail.security",
+              "with security = none the password crosses the network unencrypted; write "
+              "`security = starttls` or `security = tls`");
+  }
+}
+
+void read_webserver(ConfigReader& r, Config& c) {
+  if (const IniEntry* host = r.single("Webserver", "webhost"); host && !host->value.empty()) {
+    if (has_space(host->value)) {
+      r.error(host->line, "Webserver.webhost",
+              "is not a host name or address; write `webhost = 127.0.0.1` (this machine only) "
+              "or the address to listen on, e.g. 0.0.0.0 for every interface");
+    } else {
+      c.webhost = host->value;
+    }
+  }
+  r.read_int("Webserver", "webport", 1, 65535, "", c.webport);
+}
+
+}  // namespace
+
+const DiskEntry* Config::find_disk(std::string_view uuid) const {
+  const auto it = std::find_if(disks.begin(), disks.end(),
+                               [&](const DiskEntry& d) { return iequals(d.uuid, uuid); });
+  return it == disks.end() ? nullptr : &*it;
+}
+
+int Config::effective_mail_port() const {
+  if (mail_port != 0) return mail_port;
+  switch (mail_security) {
+    case MailSecurity::starttls:
+      return 587;
+    case MailSecurity::tls:
+      return 465;
+    case MailSecurity::none:
+      return 25;
+  }
+  return 587;
+}
+
+bool ConfigResult::has_errors() const {
+  return std::any_of(problems.begin(), problems.end(), [](const ConfigProblem& p) {
+    return p.severity == ConfigProblem::Severity::error;
+  });
+}
+
+ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& entries,
+                          const ConfigEnvironment& env) {
+  ConfigResult result;
+  Config& c = result.config;
+  c.path = path;
+  ConfigReader r(entries);
+  read_disks(r, c);
+  read_backup(r, c, env);
+  read_veeam(r, c);
+  read_mail(r, c, env);
+  read_webserver(r, c);
+  r.read_bool("Debug", "debug", c.debug);
+  result.problems = r.take_problems();
+  return result;
+}
+
+std::string format_problem(const std::string& path, const ConfigProblem& problem) {
+  std::string out = path;
+  if (problem.line > 0) out += ":" + std::to_string(problem.line);
+  out += ": ";
+  if (!problem.key.empty()) out += problem.key + ": ";
+  if (problem.severity == ConfigProblem::Severity::warning) out += "warning: ";
+  out += problem.message;
+  return out;
+}
+
+}  // namespace ubc

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `usb-backup-copier check-config` and `match` as the admin and the udev rule run them:
+# exit codes, what is printed where, and the shipped config.ini.template passing
+# check-config once /srv/veeam and /media/usb-backup-copier exist (made in a private
+# mount namespace, so the host is not touched). Needs root for that last part.
+set -uo pipefail
+
+bin="${UBC_BIN_DIR:?set UBC_BIN_DIR to the directory of usb-backup-copier}/usb-backup-copier"
+src="${UBC_SOURCE_DIR:?set UBC_SOURCE_DIR to the source tree}"
+[ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
+
+tmp="$(mktemp -d /tmp/ubc-config-cli.XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passes=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { passes=$((passes + 1)); }
+
+# run NAME EXPECTED_EXIT ARGS...: runs the copier, keeps stdout/stderr in $tmp/NAME.{out,err}.
+run() {
+  local name="$1" want="$2"
+  shift 2
+  "$bin" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then pass; else
+    fail "$name: exit $got, expected $want"
+    sed 's/^/    out: /' "$tmp/$name.out"
+    sed 's/^/    err: /' "$tmp/$name.err"
+  fi
+}
+expect_in() {  # NAME FILE-SUFFIX TEXT
+  if grep -qF -- "$3" "$tmp/$1.$2"; then pass; else fail "$1: '$3' not in std$2"; fi
+}
+expect_empty() {  # NAME FILE-SUFFIX
+  if [ ! -s "$tmp/$1.$2" ]; then pass; else fail "$1: std$2 not empty: $(head -3 "$tmp/$1.$2")"; fi
+}
+
+mkdir -p "$tmp/source" "$tmp/mnt"
+good="$tmp/good.ini"
+cat >"$good" <<EOF
+[Backup]
+filesystem-ids-and-notification-mail-addresses = 0a1b2c3d-4e5f-6789-abcd-ef0123456789, alice@example.com,
+    1A2B-3C4D
+backup-source = $tmp/source
+backup-destination = $tmp/mnt
+[Mail]
+to-mail-addresses-sysop = admin@example.com
+from-mail-address = usb-backup@example.com
+server = smtp.example.com
+EOF
+chmod 600 "$good"
+
+# check-config: a good file gives a summary and exit 0.
+run check_good 0 --config "$good" check-config
+expect_in check_good out "$good: OK"
+expect_in check_good out "Disks (2):"
+expect_in check_good out "0a1b2c3d-4e5f-6789-abcd-ef0123456789  also mails alice@example.com"
+expect_in check_good out "1a2b-3c4d"
+expect_in check_good out "Mount point:  $tmp/mnt"
+expect_in check_good out "Mail:         smtp.example.com:587 (starttls)"
+expect_empty check_good err
+
+# check-config: every problem as file:line: key: message on stdout, exit 78.
+bad="$tmp/bad.ini"
+sed -e 's/^server = .*/server = smtp.example.com\nsecurity = ssl/' \
+    -e 's/^backup-destination = .*/backup-destination = relative\/mnt\nwait-for-veeam-minute = 5/' "$good" >"$bad"
+run check_bad 78 --config "$bad" check-config
+expect_in check_bad out "$bad:5: Backup.backup-destination: 'relative/mnt' is not an absolute path"
+expect_in check_bad out "$bad:6: Backup.wait-for-veeam-minute: unknown key; did you mean 'wait-for-veeam-minutes'?"
+expect_in check_bad out "$bad:11: Mail.security: 'ssl' is not a security mode"
+expect_in check_bad out "3 errors; the copier refuses to start"
+
+# The environment variable names the file when --config does not.
+USB_BACKUP_COPIER_CONFIG="$bad" run check_env 78 check-config
+expect_in check_env out "$bad:11: Mail.security"
+
+run check_missing 78 --config "$tmp/absent.ini" check-config
+expect_in check_missing out "$tmp/absent.ini: cannot open the configuration file: No such file or directory"
+
+run check_args 2 --config "$good" check-config extra
+expect_in check_args err "usage: usb-backup-copier [--config PATH] check-config"
+expect_empty check_args out
+
+# match: silent, 0 for a listed disk in any case, 1 otherwise.
+run match_listed 0 --config "$good" match 0A1B2C3D-4E5F-6789-ABCD-EF0123456789
+expect_empty match_listed out
+expect_empty match_listed err
+run match_fat 0 --config "$good" match 1a2b-3c4d
+run match_unlisted 1 --config "$good" match 9A1B2C3D-4E5F-6789-ABCD-EF0123456789
+expect_empty match_unlisted out
+expect_empty match_unlisted err
+# Errors elsewhere do not hide a listed disk; an unreadable config matches nothing.
+run match_bad_config 0 --config "$bad" match 1A2B-3C4D
+expect_empty match_bad_config out
+expect_empty match_bad_config err
+run match_no_config 1 --config "$tmp/absent.ini" match 1A2B-3C4D
+expect_empty match_no_config err
+run match_no_uuid 2 --config "$good" match
+expect_in match_no_uuid err "usage: usb-backup-copier [--config PATH] match UUID"
+run match_two 2 --config "$good" match 1A2B-3C4D 0123456789ABCDEF
+
+# The template as shipped passes check-config once its two directories exist.
+template="$src/config.ini.template"
+cp "$template" "$tmp/config.ini" && chmod 600 "$tmp/config.ini"
+if [ "$(id -u)" -ne 0 ]; then
+  fail "template check needs root (it mounts tmpfs on /srv and /media in a private mount namespace)"
+elif ! command -v unshare >/dev/null; then
+  fail "template check needs unshare: install util-linux"
+else
+  unshare --mount --propagation private bash -c '
+    set -e
+    mount -t tmpfs ubc-test /srv && mkdir /srv/veeam
+    mount -t tmpfs ubc-test /media && mkdir /media/usb-backup-copier
+    exec "$1" --config "$2" check-config' _ "$bin" "$tmp/config.ini" \
+    >"$tmp/template.out" 2>"$tmp/template.err"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then pass; else
+    fail "template: exit $rc"
+    cat "$tmp/template.out" "$tmp/template.err"
+  fi
+  expect_in template out "$tmp/config.ini: OK"
+  expect_in template out "Source:       /srv/veeam"
+  expect_empty template err
+  # Outside the namespace the directories are not there (unless the host has them): the
+  # messages name them.
+  if [ ! -d /srv/veeam ]; then
+    run template_host 78 --config "$tmp/config.ini" check-config
+    expect_in template_host out "Backup.backup-source: '/srv/veeam' does not exist"
+  fi
+fi
+
+echo "config_cli_test: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]
