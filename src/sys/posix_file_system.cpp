@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+#include "sys/posix_file_system.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <system_error>
+
+#include "sys/libmount_mounter.h"
+#include "sys/unique_fd.h"
+
+namespace ubc {
+
+namespace {
+
+[[noreturn]] void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+
+struct DirDeleter {
+  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirDeleter>;
+
+bool is_dot_or_dotdot(const char* name) {
+  return std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0;
+}
+
+// fdopendir() takes over fd only when it succeeds.
+DirPtr open_dir_stream(UniqueFd fd, const std::string& path) {
+  DIR* dir = ::fdopendir(fd.get());
+  if (dir == nullptr) throw_errno(errno, "fdopendir '" + path + "'");
+  (void)fd.release();
+  return DirPtr(dir);
+}
+
+// readdir() returns NULL both at the end and on error; only errno tells them apart.
+dirent* next_entry(DIR* dir, const std::string& path) {
+  errno = 0;
+  dirent* entry = ::readdir(dir);
+  if (entry == nullptr && errno != 0) throw_errno(errno, "readdir '" + path + "'");
+  return entry;
+}
+
+// Counts the non-directories below the directory open as fd, staying on device dev. One fd
+// per level: deep trees cost fds, but no path is ever longer than one name.
+std::uint64_t count_below(UniqueFd fd, dev_t dev, const std::string& path) {
+  DirPtr dir = open_dir_stream(std::move(fd), path);
+  std::uint64_t count = 0;
+  while (dirent* entry = next_entry(dir.get(), path)) {
+    if (is_dot_or_dotdot(entry->d_name)) continue;
+    const std::string child = path + "/" + entry->d_name;
+    bool directory = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {  // some filesystems do not fill d_type
+      struct stat st {};
+      if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;  // deleted while we looked
+        throw_errno(errno, "fstatat '" + child + "'");
+      }
+      directory = S_ISDIR(st.st_mode);
+    }
+    if (!directory) {
+      ++count;
+      continue;
+    }
+    UniqueFd sub(::openat(::dirfd(dir.get()), entry->d_name,
+                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) {
+      if (errno == ENOENT) continue;
+      throw_errno(errno, "openat '" + child + "'");
+    }
+    struct stat st {};
+    if (::fstat(sub.get(), &st) != 0) throw_errno(errno, "fstat '" + child + "'");
+    if (st.st_dev != dev) continue;  // another mount: not part of this tree
+    count += count_below(std::move(sub), dev, child);
+  }
+  return count;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(errno, "write '" + path + "'");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+PathKind PosixFileSystem::kind(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return PathKind::missing;
+    throw_errno(errno, "lstat '" + path + "'");
+  }
+  if (S_ISDIR(st.st_mode)) return PathKind::directory;
+  if (S_ISREG(st.st_mode)) return PathKind::file;
+  return PathKind::other;
+}
+
+bool PosixFileSystem::readable_directory(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return false;
+  DIR* raw = ::fdopendir(fd.get());
+  if (raw == nullptr) return false;
+  (void)fd.release();
+  DirPtr dir(raw);
+  // Opening can succeed where listing fails (a directory with r but no x, or an I/O error
+  // on a dying disk): read one entry to be sure.
+  errno = 0;
+  return ::readdir(dir.get()) != nullptr || errno == 0;
+}
+
+std::uint64_t PosixFileSystem::count_entries(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno(errno, "open '" + path + "'");
+  DirPtr dir = open_dir_stream(std::move(fd), path);
+  std::uint64_t count = 0;
+  while (dirent* entry = next_entry(dir.get(), path))
+    if (!is_dot_or_dotdot(entry->d_name)) ++count;
+  return count;
+}
+
+std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno(errno, "open '" + path + "'");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat '" + path + "'");
+  return count_below(std::move(fd), st.st_dev, path);
+}
+
+bool PosixFileSystem::is_mountpoint(const std::string& path) {
+  // The mount table, not st_dev: a bind mount of a directory on the same filesystem has the
+  // same st_dev as its parent and would be missed.
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    throw_errno(errno, "realpath '" + path + "'");
+  }
+  for (const auto& entry : read_mount_table())
+    if (entry.target == resolved) return true;
+  return false;
+}
+
+std::optional<std::uint64_t> PosixFileSystem::file_size(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_errno(errno, "lstat '" + path + "'");
+  }
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+SpaceInfo PosixFileSystem::space(const std::string& path) {
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) != 0) throw_errno(errno, "statvfs '" + path + "'");
+  SpaceInfo info;
+  // f_bavail leaves out blocks reserved for root (ext4's 5 %): rsync should not count on
+  // them, and df shows the same figure as "Avail".
+  info.free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  info.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  return info;
+}
+
+std::optional<std::string> PosixFileSystem::read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, "open '" + path + "'");
+  }
+  std::string data;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(errno, "read '" + path + "'");
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  return data;
+}
+
+void PosixFileSystem::write_atomic(const std::string& path, const std::string& data,
+                                   unsigned mode) {
+  const std::string tmp = path + ".tmp";
+  // O_NOFOLLOW: a symlink planted at path.tmp must not redirect a root write elsewhere.
+  // The final rename replaces a symlink at path itself; it never writes through it.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                     static_cast<mode_t>(mode)));
+  if (!fd) throw_errno(errno, "open '" + tmp + "'");
+  try {
+    // An old tmp file left by a crash keeps its mode through O_CREAT; set it explicitly.
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw_errno(errno, "fchmod '" + tmp + "'");
+    write_all(fd.get(), data, tmp);
+    if (::fsync(fd.get()) != 0) throw_errno(errno, "fsync '" + tmp + "'");
+    // close() can report a delayed write error (NFS, FUSE): check it before the rename.
+    if (::close(fd.release()) != 0) throw_errno(errno, "close '" + tmp + "'");
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      throw_errno(errno, "rename '" + tmp + "' to '" + path + "'");
+  } catch (...) {
+    (void)::unlink(tmp.c_str());
+    throw;
+  }
+  // Make the rename itself durable (state.json on the backup disk).
+  const std::string dir = parent_of(path);
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) throw_errno(errno, "open '" + dir + "'");
+  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL)  // EINVAL: fsync on dirs unsupported
+    throw_errno(errno, "fsync '" + dir + "'");
+}
+
+void PosixFileSystem::append(const std::string& path, const std::string& data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) throw_errno(errno, "open '" + path + "'");
+  write_all(fd.get(), data, path);
+  if (::close(fd.release()) != 0) throw_errno(errno, "close '" + path + "'");
+}
+
+bool PosixFileSystem::remove(const std::string& path) {
+  if (::unlink(path.c_str()) == 0) return true;
+  if (errno == ENOENT) return false;
+  throw_errno(errno, "unlink '" + path + "'");
+}
+
+void PosixFileSystem::make_directories(const std::string& path, unsigned mode) {
+  if (path.empty()) throw_errno(EINVAL, "make_directories ''");
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    const std::string part = path.substr(0, pos);
+    if (part.empty() || part.back() == '/') continue;  // "//" or a trailing slash
+    if (::mkdir(part.c_str(), static_cast<mode_t>(mode)) == 0) {
+      if (::chmod(part.c_str(), static_cast<mode_t>(mode)) != 0)
+        throw_errno(errno, "chmod '" + part + "'");
+      continue;
+    }
+    if (errno != EEXIST) throw_errno(errno, "mkdir '" + part + "'");
+    // Existing components may be symlinks to directories (/var/run -> /run): follow them.
+    struct stat st {};
+    if (::stat(part.c_str(), &st) != 0) throw_errno(errno, "stat '" + part + "'");
+    if (!S_ISDIR(st.st_mode)) throw_errno(ENOTDIR, "mkdir '" + part + "'");
+  }
+}
+
+}  // namespace ubc

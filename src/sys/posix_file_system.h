@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ports/file_system.h"
+
+namespace ubc {
+
+// The FileSystem port on POSIX calls. Small files are opened with O_NOFOLLOW | O_CLOEXEC:
+// a symlink planted at a status or state path is an error, never followed.
+class PosixFileSystem final : public FileSystem {
+ public:
+  PosixFileSystem() = default;
+  PosixFileSystem(const PosixFileSystem&) = delete;
+  PosixFileSystem& operator=(const PosixFileSystem&) = delete;
+
+  PathKind kind(const std::string& path) override;
+  bool readable_directory(const std::string& path) override;
+  std::uint64_t count_entries(const std::string& path) override;
+  std::uint64_t count_files_recursive(const std::string& path) override;
+  // True when the kernel's mount table has a mount at path (bind mounts included).
+  bool is_mountpoint(const std::string& path) override;
+  std::optional<std::uint64_t> file_size(const std::string& path) override;
+  SpaceInfo space(const std::string& path) override;
+
+  std::optional<std::string> read_file(const std::string& path) override;
+  void write_atomic(const std::string& path, const std::string& data, unsigned mode) override;
+  void append(const std::string& path, const std::string& data) override;
+  bool remove(const std::string& path) override;
+  // Like mkdir -p; directories it creates get exactly mode (the umask does not apply).
+  void make_directories(const std::string& path, unsigned mode) override;
+};
+
+}  // namespace ubc
