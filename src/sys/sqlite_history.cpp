@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+#include "sys/sqlite_history.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <system_error>
+#include <utility>
+
+namespace ubc {
+
+void Sqlite3Deleter::operator()(sqlite3* db) const noexcept {
+  // close_v2 defers the close until every statement is finalized instead of failing.
+  (void)sqlite3_close_v2(db);
+}
+
+namespace {
+
+// Several processes use the database; the copier's insert may wait for the web page's read.
+constexpr int kBusyTimeoutMs = 10000;
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS runs ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL COLLATE NOCASE,"
+    " label TEXT NOT NULL DEFAULT '',"
+    " device TEXT NOT NULL DEFAULT '',"
+    " started_at INTEGER NOT NULL,"
+    " finished_at INTEGER NOT NULL,"
+    " outcome TEXT NOT NULL,"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " bytes INTEGER NOT NULL DEFAULT 0,"
+    " files INTEGER NOT NULL DEFAULT 0,"
+    " duration_seconds INTEGER NOT NULL DEFAULT 0,"
+    " free_bytes_after INTEGER,"  // NULL: unknown
+    " warnings TEXT NOT NULL DEFAULT '',"
+    " veeam_pauses INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS runs_by_disk ON runs (uuid, started_at);";
+
+constexpr const char* kColumns =
+    "uuid, label, started_at, finished_at, outcome, reason, bytes, files, free_bytes_after, warnings";
+
+class SqliteCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "sqlite"; }
+  std::string message(int code) const override { return sqlite3_errstr(code); }
+};
+
+const std::error_category& sqlite_category() {
+  static const SqliteCategory category;
+  return category;
+}
+
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::string& what) {
+  std::string text = what;
+  if (db != nullptr) text += ": " + std::string(sqlite3_errmsg(db));
+  throw std::system_error(rc, sqlite_category(), text);
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* stmt) const noexcept { (void)sqlite3_finalize(stmt); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// One prepared statement; parameters are bound by position, values never go into the SQL.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql, const std::string& path) : db_(db), path_(path) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr);
+    stmt_.reset(raw);
+    if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite3_prepare_v2 on '" + path_ + "'");
+  }
+
+  void bind(int index, const std::string& text) {
+    check(sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+  }
+  void bind(int index, std::int64_t value) { check(sqlite3_bind_int64(stmt_.get(), index, value)); }
+  void bind_null(int index) { check(sqlite3_bind_null(stmt_.get(), index)); }
+
+  // true: a row is ready.
+  bool step() {
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw_sqlite(db_, rc, "sqlite3_step on '" + path_ + "'");
+  }
+
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_.get(), column);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))
+             : std::string();
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+  bool is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite3_bind on '" + path_ + "'");
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  StmtPtr stmt_;
+};
+
+HistoryRow read_row(const Statement& s) {
+  HistoryRow row;
+  row.uuid = s.text(0);
+  row.label = s.text(1);
+  row.started_at = s.integer(2);
+  row.finished_at = s.integer(3);
+  row.outcome = s.text(4);
+  row.reason = s.text(5);
+  row.bytes = static_cast<std::uint64_t>(s.integer(6));
+  row.files = static_cast<std::uint64_t>(s.integer(7));
+  row.free_bytes_after = s.is_null(8) ? -1 : s.integer(8);
+  row.warnings = s.text(9);
+  return row;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace
+
+SqliteHistory::SqliteHistory(std::string state_directory)
+    : directory_(std::move(state_directory)), path_(directory_ + "/history.db") {}
+
+bool SqliteHistory::open(bool create) {
+  if (db_) return true;
+  if (create) {
+    if (::mkdir(directory_.c_str(), 0750) < 0 && errno != EEXIST) {
+      throw std::system_error(errno, std::generic_category(), "mkdir '" + directory_ + "'");
+    }
+  } else if (::access(path_.c_str(), F_OK) < 0) {
+    if (errno == ENOENT) return false;
+    throw std::system_error(errno, std::generic_category(), "access '" + path_ + "'");
+  }
+
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path_.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, nullptr);
+  // sqlite3_open_v2 hands out a handle even when it fails; it must be closed either way.
+  Sqlite3Ptr db(raw);
+  if (rc != SQLITE_OK) throw_sqlite(db.get(), rc, "sqlite3_open_v2 '" + path_ + "'");
+  if (const int r = sqlite3_busy_timeout(db.get(), kBusyTimeoutMs); r != SQLITE_OK) {
+    throw_sqlite(db.get(), r, "sqlite3_busy_timeout on '" + path_ + "'");
+  }
+  // WAL lets readers (status, web page) go on while the copier writes. The setting is
+  // stored in the file; asking again on every open is cheap.
+  if (const int r = sqlite3_exec(db.get(), "PRAGMA journal_mode=WAL;", nullptr, nullptr, nullptr); r != SQLITE_OK) {
+    throw_sqlite(db.get(), r, "PRAGMA journal_mode=WAL on '" + path_ + "'");
+  }
+  if (const int r = sqlite3_exec(db.get(), kSchema, nullptr, nullptr, nullptr); r != SQLITE_OK) {
+    throw_sqlite(db.get(), r, "CREATE TABLE runs in '" + path_ + "'");
+  }
+  db_ = std::move(db);
+  return true;
+}
+
+void SqliteHistory::record(const JobReport& report) {
+  open(true);
+  Statement s(db_.get(),
+              "INSERT INTO runs (uuid, label, device, started_at, finished_at, outcome, reason, bytes,"
+              " files, duration_seconds, free_bytes_after, warnings, veeam_pauses)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              path_);
+  s.bind(1, report.disk.uuid);
+  s.bind(2, report.disk.label);
+  s.bind(3, report.disk.devnode);
+  s.bind(4, report.started_at);
+  s.bind(5, report.finished_at);
+  s.bind(6, std::string(to_string(report.outcome)));
+  s.bind(7, report.reason);
+  s.bind(8, static_cast<std::int64_t>(report.bytes_copied));
+  s.bind(9, static_cast<std::int64_t>(report.files_copied));
+  const std::int64_t duration = report.finished_at - report.started_at;
+  s.bind(10, duration > 0 ? duration : std::int64_t{0});
+  if (report.free_bytes_after) {
+    s.bind(11, static_cast<std::int64_t>(*report.free_bytes_after));
+  } else {
+    s.bind_null(11);
+  }
+  s.bind(12, join_lines(report.warnings));
+  s.bind(13, static_cast<std::int64_t>(report.veeam_pauses));
+  (void)s.step();
+}
+
+std::vector<HistoryRow> SqliteHistory::last_run_per_disk() {
+  std::vector<HistoryRow> rows;
+  if (!open(false)) return rows;
+  // The newest row of each disk: no other row of that disk started later (ties: higher id).
+  Statement s(db_.get(),
+              std::string("SELECT ") + kColumns +
+                  " FROM runs AS r WHERE NOT EXISTS (SELECT 1 FROM runs AS n WHERE n.uuid = r.uuid"
+                  " AND (n.started_at > r.started_at OR (n.started_at = r.started_at AND n.id > r.id)))"
+                  " ORDER BY started_at DESC, id DESC",
+              path_);
+  while (s.step()) rows.push_back(read_row(s));
+  return rows;
+}
+
+std::vector<HistoryRow> SqliteHistory::recent(int limit) {
+  std::vector<HistoryRow> rows;
+  if (limit <= 0 || !open(false)) return rows;
+  Statement s(db_.get(), std::string("SELECT ") + kColumns + " FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+              path_);
+  s.bind(1, static_cast<std::int64_t>(limit));
+  while (s.step()) rows.push_back(read_row(s));
+  return rows;
+}
+
+}  // namespace ubc

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+#include "sys/status_file_sink.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "sys/unique_fd.h"
+
+namespace ubc {
+
+namespace {
+
+// A status file is a few hundred bytes; anything far bigger is not ours.
+constexpr std::size_t kMaxStatusFileSize = 64 * 1024;
+
+std::system_error errno_error(const std::string& call, const std::string& path) {
+  return std::system_error(errno, std::generic_category(), call + " '" + path + "'");
+}
+
+std::string file_stem(const std::string& uuid) {
+  if (uuid.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
+  std::string stem;
+  for (const char c : uuid) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      throw std::system_error(EINVAL, std::generic_category(), "disk UUID '" + uuid + "' as a file name");
+    }
+    stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return stem;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw errno_error("write", path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// sd_notify takes newline-separated assignments; a disk label is untrusted text and must
+// not be able to add its own (READY=1, MAINPID=...).
+std::string one_line(std::string text) {
+  std::replace_if(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
+  return text;
+}
+
+struct DirCloser {
+  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+bool process_alive(int pid) {
+  if (pid <= 0) return true;  // unknown: keep it
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+std::optional<std::string> read_small_file(int dir_fd, const char* name) {
+  UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return std::nullopt;  // gone since readdir, or a symlink: not a status file
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxStatusFileSize) return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+StatusFileSink::StatusFileSink(std::string runtime_directory) : directory_(std::move(runtime_directory)) {}
+
+void StatusFileSink::publish(const Status& status) {
+  const std::string stem = file_stem(status.uuid);
+  const std::string path = directory_ + "/" + stem + ".json";
+  // A dot name that does not end in .json: readers never pick up a half-written file.
+  const std::string tmp = directory_ + "/." + stem + ".json.tmp";
+
+  if (::mkdir(directory_.c_str(), 0755) < 0 && errno != EEXIST) throw errno_error("mkdir", directory_);
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) throw errno_error("open", tmp);
+    // Independent of the umask: readers (status, the web page) may run as other users.
+    if (::fchmod(fd.get(), 0644) < 0) throw errno_error("fchmod", tmp);
+    write_all(fd.get(), to_json(status) + "\n", tmp);
+    if (::fsync(fd.get()) < 0) throw errno_error("fsync", tmp);
+    if (::close(fd.release()) < 0) throw errno_error("close", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    const int saved = errno;
+    (void)::unlink(tmp.c_str());
+    throw std::system_error(saved, std::generic_category(), "rename '" + tmp + "' to '" + path + "'");
+  }
+
+  // Outside systemd NOTIFY_SOCKET is unset and this does nothing; a failure only loses
+  // the line in `systemctl status`, never the copy.
+  (void)sd_notify(0, ("STATUS=" + one_line(status_line(status))).c_str());
+}
+
+void StatusFileSink::clear(const std::string& uuid) {
+  const std::string path = directory_ + "/" + file_stem(uuid) + ".json";
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw errno_error("unlink", path);
+}
+
+std::vector<Status> read_all_status(const std::string& runtime_directory) {
+  std::vector<Status> result;
+  DirPtr dir(::opendir(runtime_directory.c_str()));
+  if (!dir) {
+    if (errno == ENOENT) return result;
+    throw errno_error("opendir", runtime_directory);
+  }
+  const int dir_fd = ::dirfd(dir.get());
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir.get());
+    if (entry == nullptr) {
+      if (errno != 0) throw errno_error("readdir", runtime_directory);
+      break;
+    }
+    const std::string_view name = entry->d_name;
+    if (name.empty() || name.front() == '.' || name.size() <= 5 || !name.ends_with(".json")) continue;
+    const auto text = read_small_file(dir_fd, entry->d_name);
+    if (!text) continue;
+    auto status = status_from_json(*text);
+    if (!status || !process_alive(status->pid)) continue;
+    result.push_back(std::move(*status));
+  }
+  std::sort(result.begin(), result.end(), [](const Status& a, const Status& b) {
+    return a.started_at != b.started_at ? a.started_at < b.started_at : a.uuid < b.uuid;
+  });
+  return result;
+}
+
+}  // namespace ubc
