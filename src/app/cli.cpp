@@ -2,6 +2,7 @@
 #include "app/cli.h"
 
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 
 #include "core/exit_codes.h"
@@ -53,6 +54,22 @@ std::optional<std::string> take_option(std::vector<std::string>& args, const std
     }
   }
   return std::nullopt;
+}
+
+int run_main(int argc, char** argv, const char* usage, int (*command)(const Invocation&)) {
+  std::string program = "usb-backup-copier";
+  try {
+    std::string error;
+    const Invocation inv = parse_invocation(argc, argv, error);
+    program = inv.program;
+    if (!error.empty()) return usage_error(inv.program, error, usage);
+    return command(inv);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": ERROR: " << e.what() << std::endl;
+  } catch (...) {
+    std::cerr << program << ": ERROR: unexpected failure" << std::endl;
+  }
+  return kExitFailed;
 }
 
 int usage_error(const std::string& program, const std::string& message, const char* usage) {

@@ -21,6 +21,10 @@ bool take_flag(std::vector<std::string>& args, const std::string& name);
 std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name,
                                        std::string& error);
 
+// The whole of a main(): parses the global options, runs `command`, and turns anything it
+// throws into an error line and exit 1 (nothing else in the program exits).
+int run_main(int argc, char** argv, const char* usage, int (*command)(const Invocation&));
+
 // Prints "program: message" and the usage text to stderr; returns kExitUsage.
 int usage_error(const std::string& program, const std::string& message, const char* usage);
 

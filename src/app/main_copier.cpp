@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // usb-backup-copier: copy, match, check-config, status.
-#include <exception>
 #include <iostream>
 
 #include "app/cli.h"
@@ -21,34 +20,26 @@ constexpr const char* kUsage =
     "The configuration is --config PATH, else $USB_BACKUP_COPIER_CONFIG, else\n"
     "/etc/usb-backup-copier/config.ini.\n";
 
+int dispatch(const ubc::Invocation& whole) {
+  if (whole.args.empty()) return ubc::usage_error(whole.program, "no command given", kUsage);
+  ubc::Invocation inv = whole;
+  const std::string command = inv.args.front();
+  inv.args.erase(inv.args.begin());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return ubc::kExitOk;
+  }
+  if (command == "--version") {
+    std::cout << "usb-backup-copier " << ubc::kToolVersion << "\n";
+    return ubc::kExitOk;
+  }
+  if (command == "copy") return ubc::cmd_copy(inv);
+  if (command == "match") return ubc::cmd_match(inv);
+  if (command == "check-config") return ubc::cmd_check_config(inv);
+  if (command == "status") return ubc::cmd_status(inv);
+  return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    std::string error;
-    ubc::Invocation inv = ubc::parse_invocation(argc, argv, error);
-    if (!error.empty()) return ubc::usage_error(inv.program, error, kUsage);
-    if (inv.args.empty()) return ubc::usage_error(inv.program, "no command given", kUsage);
-    const std::string command = inv.args.front();
-    inv.args.erase(inv.args.begin());
-    if (command == "--help" || command == "-h" || command == "help") {
-      std::cout << kUsage;
-      return ubc::kExitOk;
-    }
-    if (command == "--version") {
-      std::cout << "usb-backup-copier " << ubc::kToolVersion << "\n";
-      return ubc::kExitOk;
-    }
-    if (command == "copy") return ubc::cmd_copy(inv);
-    if (command == "match") return ubc::cmd_match(inv);
-    if (command == "check-config") return ubc::cmd_check_config(inv);
-    if (command == "status") return ubc::cmd_status(inv);
-    return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
-  } catch (const std::exception& e) {
-    std::cerr << "usb-backup-copier: unexpected error: " << e.what() << "\n";
-    return ubc::kExitFailed;
-  } catch (...) {
-    std::cerr << "usb-backup-copier: unexpected error\n";
-    return ubc::kExitFailed;
-  }
-}
+int main(int argc, char** argv) { return ubc::run_main(argc, argv, kUsage, dispatch); }

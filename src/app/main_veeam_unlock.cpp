@@ -1,29 +1,8 @@
 // SPDX-License-Identifier: MIT
-// veeam-unlock: see cmd_veeam.cpp. Parses the global options and dispatches; --help and the
-// command's own options are handled by the command.
-#include <exception>
-#include <iostream>
-
+// veeam-unlock: see cmd_veeam.cpp; --help and the command's own options are handled there.
 #include "app/cli.h"
 #include "app/commands.h"
-#include "core/exit_codes.h"
-
-namespace {
-
-constexpr const char* kUsage = "usage: veeam-unlock [--config PATH] [--job NAME]\n";
-
-}  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    std::string error;
-    const ubc::Invocation inv = ubc::parse_invocation(argc, argv, error);
-    if (!error.empty()) return ubc::usage_error(inv.program, error, kUsage);
-    return ubc::cmd_veeam_unlock(inv);
-  } catch (const std::exception& e) {
-    std::cerr << "veeam-unlock: ERROR: " << e.what() << std::endl;
-  } catch (...) {
-    std::cerr << "veeam-unlock: ERROR: unexpected failure" << std::endl;
-  }
-  return ubc::kExitFailed;
+  return ubc::run_main(argc, argv, "usage: veeam-unlock [--config PATH] [--job NAME]\n", ubc::cmd_veeam_unlock);
 }

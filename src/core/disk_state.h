@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// What the disk itself says about its copy: <disk>/.usb-backup-copier/state.json. Whoever
+// restores from the disk reads it to know whether the copy is whole.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ubc {
+
+inline constexpr const char* kDiskStateDir = ".usb-backup-copier";
+inline constexpr const char* kDiskStateFile = ".usb-backup-copier/state.json";
+inline constexpr const char* kDiskRunLogFile = ".usb-backup-copier/last-run.log";
+
+struct DiskState {
+  // "in-progress" while copying (and after a crash mid-copy), "complete" after a good
+  // copy, "incomplete" after a copy that was stopped or failed.
+  std::string state;
+  std::string source_host;
+  std::string source;
+  std::int64_t started_at = 0;
+  std::int64_t finished_at = 0;  // 0 while in progress
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::string reason;  // why it is incomplete
+  std::string tool_version;
+  // The last copy that completed, kept across later incomplete runs.
+  std::int64_t last_complete_at = 0;
+};
+
+std::string to_json(const DiskState& state);
+std::optional<DiskState> disk_state_from_json(const std::string& json);
+
+}  // namespace ubc

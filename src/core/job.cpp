@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+#include "core/job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <system_error>
+
+#include "core/disk_state.h"
+#include "core/format.h"
+#include "core/mail_compose.h"
+#include "core/run_log.h"
+#include <spdlog/pattern_formatter.h>
+#include "version.h"
+
+namespace ubc {
+
+namespace {
+
+std::string join_jobs(const std::vector<Lease>& leases) {
+  std::vector<std::string> names;
+  for (const auto& l : leases)
+    if (std::find(names.begin(), names.end(), l.job) == names.end()) names.push_back(l.job);
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  return out;
+}
+
+bool same_uuid(const std::string& a, const std::string& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+std::optional<std::string> kernel_fstype(const std::string& udev_fstype) {
+  static const char* const supported[] = {"ext4", "ext3", "ext2", "xfs", "btrfs",
+                                          "exfat", "vfat", "ntfs3"};
+  if (udev_fstype == "ntfs") return "ntfs3";
+  for (const char* t : supported)
+    if (udev_fstype == t) return std::string(t);
+  return std::nullopt;
+}
+
+std::string mount_options_for(const std::string& fstype) {
+  // Nothing on the disk is executed, followed or trusted (DESIGN.md §10).
+  std::string options = "nosuid,nodev,noexec,nosymfollow,noatime";
+  // Filesystems without Unix ownership get one owner for everything: root, private.
+  if (fstype == "vfat" || fstype == "exfat" || fstype == "ntfs3")
+    options += ",uid=0,gid=0,umask=077";
+  return options;
+}
+
+Job::Job(const Config& config, Ports& ports, JobContext context)
+    : config_(config), ports_(ports), context_(std::move(context)),
+      run_log_(std::make_shared<RunLogSink>()) {
+  std::vector<spdlog::sink_ptr> sinks = spdlog::default_logger()->sinks();
+  sinks.push_back(run_log_);
+  log_ = std::make_shared<spdlog::logger>("job", sinks.begin(), sinks.end());
+  log_->set_level(config_.debug ? spdlog::level::debug : spdlog::level::info);
+  // The shared sinks keep their own formats; only the run log gets its own.
+  run_log_->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+      "%Y-%m-%d %H:%M:%S %l: %v", spdlog::pattern_time_type::local));
+  log_->flush_on(spdlog::level::info);
+}
+
+Job::~Job() { cleanup(); }
+
+JobReport Job::run(const JobRequest& request) {
+  report_ = JobReport{};
+  report_.host = context_.host;
+  report_.source = config_.backup_source;
+  report_.mount_point = config_.backup_destination;
+  report_.started_at = ports_.clock.now_unix();
+  status_.pid = context_.pid;
+  status_.started_at = report_.started_at;
+
+  State state = State::identify;
+  while (state != State::done) {
+    if (state != State::identify && ports_.stop.stop_requested()) {
+      state = stopped_from_outside();
+      break;
+    }
+    try {
+      state = step(state, request);
+    } catch (const std::exception& e) {
+      // Adapters throw for the unexpected (std::system_error naming the call); the step
+      // that was running decides what it means for the admin.
+      state = stop(Outcome::failed, std::string("Unexpected error: ") + e.what(),
+                   "Check the log above; if the error persists, report it with this log");
+    }
+  }
+  cleanup();
+  report_.finished_at = ports_.clock.now_unix();
+  if (report_.outcome != Outcome::not_whitelisted && report_.outcome != Outcome::already_running)
+    conclude();
+  return report_;
+}
+
+Job::State Job::step(State state, const JobRequest& request) {
+  switch (state) {
+    case State::identify: return identify(request);
+    case State::claim: return claim();
+    case State::queue: return queue();
+    case State::wait_for_veeam: return wait_for_veeam();
+    case State::check_source: return check_source();
+    case State::mount: return mount();
+    case State::lock: return lock();
+    case State::estimate: return estimate(request);
+    case State::check_space: return check_space();
+    case State::copy: return copy();
+    case State::finish: return finish();
+    case State::done: break;
+  }
+  return State::done;
+}
+
+Job::State Job::identify(const JobRequest& request) {
+  if (config_.debug) {
+    log_->debug("Environment:");
+    for (const auto& e : context_.environment) log_->debug("  {}", e);
+    log_->debug("Configuration from '{}':", config_.path);
+    for (const auto& line : describe_config(config_)) log_->debug("  {}", line);
+  }
+  std::optional<BlockDevice> device;
+  switch (request.by) {
+    case JobRequest::By::device:
+      device = ports_.devices.by_devnode(request.value);
+      if (!device)
+        return stop(Outcome::failed,
+                    "Device '" + request.value + "' does not exist or carries no filesystem",
+                    "Check the device name with 'lsblk -f'");
+      break;
+    case JobRequest::By::uuid:
+      for (const auto& d : ports_.devices.all())
+        if (same_uuid(d.uuid, request.value)) {
+          device = d;
+          break;
+        }
+      if (!device)
+        return stop(Outcome::failed, "No disk with filesystem UUID " + request.value + " is connected",
+                    "Plug the disk in, or check its UUID with 'lsblk -f'");
+      break;
+    case JobRequest::By::first_present:
+      for (const auto& d : ports_.devices.all())
+        if (config_.find_disk(d.uuid)) {
+          device = d;
+          break;
+        }
+      if (!device)
+        return stop(Outcome::failed, "None of the whitelisted disks is connected",
+                    "Plug in one of the disks listed in 'filesystem-ids-and-notification-mail-addresses'");
+      break;
+  }
+  report_.disk = *device;
+  status_.uuid = device->uuid;
+  status_.label = device->label;
+  status_.devnode = device->devnode;
+  const DiskEntry* entry = config_.find_disk(device->uuid);
+  if (!entry) {
+    report_.outcome = Outcome::not_whitelisted;
+    log_->info("Disk {} (filesystem UUID {}) is not whitelisted; leaving it alone",
+               device->devnode, device->uuid);
+    return State::done;
+  }
+  report_.disk_mails = entry->mails;
+  log_->info("Disk {} with filesystem UUID {}{} ({}) is whitelisted; starting the copy job",
+             device->devnode, device->uuid,
+             device->label.empty() ? "" : ", label '" + device->label + "'", device->fstype);
+  return State::claim;
+}
+
+Job::State Job::claim() {
+  if (!ports_.slots.claim_disk(report_.disk.uuid)) {
+    report_.outcome = Outcome::already_running;
+    log_->info("A copy job for disk {} is already running; this one ends here", report_.disk.uuid);
+    return State::done;
+  }
+  claimed_ = true;
+  return State::queue;
+}
+
+Job::State Job::queue() {
+  const auto deadline = now() + std::chrono::minutes(config_.wait_for_queue_minutes);
+  bool announced = false;
+  while (!ports_.slots.try_claim_copy()) {
+    if (!announced) {
+      log_->info("Another disk is being copied; this disk waits its turn (up to {} min)",
+                 config_.wait_for_queue_minutes);
+      set_phase(Phase::queued, "waiting for another disk's copy to finish");
+      announced = true;
+    }
+    if (ports_.stop.stop_requested()) return stopped_from_outside();
+    if (now() >= deadline)
+      return stop(Outcome::gave_up,
+                  "Gave up after waiting " + std::to_string(config_.wait_for_queue_minutes) +
+                      " min for another disk's copy to finish",
+                  "Plug this disk in again when the other copy is done, or raise 'wait-for-queue-minutes'");
+    ports_.clock.sleep(std::chrono::seconds(1));
+  }
+  if (announced) log_->info("The other copy is done; continuing");
+  return State::wait_for_veeam;
+}
+
+Job::WaitEnd Job::enter_veeam_gate() {
+  const auto deadline = now() + std::chrono::minutes(config_.wait_for_veeam_minutes);
+  std::string announced;
+  for (;;) {
+    GateResult r = ports_.veeam.try_enter();
+    for (const auto& l : r.expired)
+      warn("Removed the expired Veeam lease of job '" + l.job + "' from " + l.host + " (created " +
+           format_utc(l.created_at) + ", expired " + format_utc(l.expires_at) +
+           "): its post-job script never ran");
+    if (r.entered) {
+      entered_ = true;
+      return WaitEnd::entered;
+    }
+    const std::string jobs = join_jobs(r.live);
+    if (jobs != announced) {
+      log_->info("Waiting for Veeam job {} to finish (up to {} min)", jobs, config_.wait_for_veeam_minutes);
+      set_phase(status_.phase == Phase::copying || status_.phase == Phase::paused_for_veeam
+                    ? Phase::paused_for_veeam
+                    : Phase::waiting_for_veeam,
+                "waiting for Veeam job " + jobs);
+      announced = jobs;
+    }
+    if (ports_.stop.stop_requested()) return WaitEnd::stopped;
+    if (now() >= deadline) return WaitEnd::timed_out;
+    ports_.veeam.wait_for_change(std::min<std::chrono::milliseconds>(std::chrono::seconds(1), deadline - now()));
+  }
+}
+
+Job::State Job::wait_for_veeam() {
+  switch (enter_veeam_gate()) {
+    case WaitEnd::entered: return State::check_source;
+    case WaitEnd::stopped: return stopped_from_outside();
+    case WaitEnd::timed_out: break;
+  }
+  return stop(Outcome::gave_up,
+              "Gave up after waiting " + std::to_string(config_.wait_for_veeam_minutes) +
+                  " min for Veeam: " + status_.detail,
+              "Plug the disk in again after the Veeam job; if no job runs, the lease is stale: "
+              "remove it with 'veeam-unlock --job NAME' (see 'veeam-lock --list')");
+}
+
+Job::State Job::check_source() {
+  const std::string& src = config_.backup_source;
+  // Mirroring an empty repository (a share that did not mount) with --delete would wipe
+  // the last good offsite copy: refuse before the disk is touched.
+  if (ports_.fs.kind(src) != PathKind::directory)
+    return stop(Outcome::failed, "The backup source '" + src + "' does not exist or is not a directory",
+                "Check 'backup-source' and that the repository is mounted; the disk was not touched");
+  if (!ports_.fs.readable_directory(src))
+    return stop(Outcome::failed, "The backup source '" + src + "' cannot be read",
+                "Check its permissions and the repository mount; the disk was not touched");
+  if (config_.source_must_be_mountpoint && !ports_.fs.is_mountpoint(src))
+    return stop(Outcome::failed, "The backup source '" + src + "' is not a mount point",
+                "Mount the repository there (source-must-be-mountpoint = yes); the disk was not touched");
+  std::uint64_t entries = ports_.fs.count_entries(src);
+  const std::string lock = lock_path();
+  if (parent_of(lock) == src && ports_.fs.kind(lock) != PathKind::missing && entries > 0) --entries;
+  if (entries == 0)
+    return stop(Outcome::failed, "The backup source '" + src + "' is empty",
+                "Check that the repository is mounted and holds the backups; the disk was not touched");
+  log_->info("Backup source '{}' is present and holds {} entries", src, entries);
+  return State::mount;
+}
+
+std::string Job::lock_path() const { return config_.backup_lockfile_path; }
+
+}  // namespace ubc

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// The copy job (DESIGN.md §4) as an explicit state machine over the ports. Every step logs
+// what it does; every stop says what happened and what to do; whatever was done is undone
+// on the way out (rsync stopped, lock removed, disk unmounted or synced, inhibitor
+// released), and the run is always recorded and reported.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/progress.h"
+#include "core/report.h"
+#include "core/rsync.h"
+#include "core/status.h"
+#include "ports/ports.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace ubc {
+
+class RunLogSink;
+
+struct JobRequest {
+  enum class By { device, uuid, first_present };
+  By by = By::device;
+  std::string value;  // device node or filesystem UUID
+  bool allow_mass_delete = false;  // `copy --allow-mass-delete`: override once
+};
+
+struct JobContext {
+  std::string host;
+  int pid = 0;
+  std::vector<std::string> environment;  // logged when `debug` is on
+};
+
+class Job {
+ public:
+  Job(const Config& config, Ports& ports, JobContext context);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  JobReport run(const JobRequest& request);
+
+ private:
+  enum class State {
+    identify, claim, queue, wait_for_veeam, check_source, mount, lock, estimate,
+    check_space, copy, finish, done,
+  };
+  enum class WaitEnd { entered, timed_out, stopped };
+  struct RsyncEnd {
+    enum class Kind { exited, stopped, stalled, veeam_wait_timed_out } kind = Kind::exited;
+    int exit_code = 0;
+    std::string err;
+  };
+
+  State step(State state, const JobRequest& request);
+  State identify(const JobRequest& request);
+  State claim();
+  State queue();
+  State wait_for_veeam();
+  State check_source();
+  State mount();
+  State lock();
+  State estimate(const JobRequest& request);
+  State check_space();
+  State copy();
+  State finish();
+
+  State stop(Outcome outcome, std::string reason, std::string advice = {});
+  State stopped_from_outside();
+  State rsync_failed(const char* what, const RsyncEnd& end);
+  WaitEnd enter_veeam_gate();
+  RsyncEnd run_rsync(RsyncMode mode, RsyncOutputReader& reader);
+  bool pause_for_veeam();
+  void on_progress(std::uint64_t bytes_done, bool force_log);
+  void cleanup();
+  void unmount_disk();
+  void write_disk_state(const std::string& state, const std::string& reason);
+  void conclude();
+  void warn(const std::string& message);
+  void set_phase(Phase phase, std::string detail = {});
+  void publish_status();
+  std::string lock_path() const;
+  std::chrono::milliseconds now() { return ports_.clock.monotonic(); }
+
+  const Config& config_;
+  Ports& ports_;
+  JobContext context_;
+  std::shared_ptr<RunLogSink> run_log_;
+  std::shared_ptr<spdlog::logger> log_;
+  JobReport report_;
+  Status status_;
+
+  // What has been done, so that cleanup() undoes exactly that.
+  bool claimed_ = false;
+  bool entered_ = false;
+  bool mounted_ = false;
+  bool locked_ = false;
+  bool inhibited_ = false;
+  bool first_copy_ = true;
+  bool disk_complete_ = false;  // state.json says complete: never overwrite it with incomplete
+  std::int64_t last_complete_at_ = 0;
+
+  RateEstimator rate_;
+  std::uint64_t bytes_offset_ = 0;  // bytes done by earlier rsync runs (before a pause)
+  std::uint64_t bytes_done_ = 0;
+  std::chrono::milliseconds last_status_{0};
+  std::chrono::milliseconds last_progress_log_{0};
+  std::chrono::milliseconds copy_started_{0};
+};
+
+// The mount options for a filesystem type, and the kernel's name for udev's type
+// ("ntfs" is mounted with ntfs3); nullopt for types the copier does not mount.
+std::optional<std::string> kernel_fstype(const std::string& udev_fstype);
+std::string mount_options_for(const std::string& kernel_fstype);
+
+// The configuration as the log shows it with `debug = true`; passwords masked.
+std::vector<std::string> describe_config(const Config& config);
+
+}  // namespace ubc

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+// The steps that touch the disk: mount, lock, estimate, space check, copy, finish.
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+#include "core/disk_state.h"
+#include "core/format.h"
+#include "core/job.h"
+#include "core/mail_compose.h"
+#include "version.h"
+
+namespace ubc {
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
+  return out;
+}
+
+}  // namespace
+
+Job::State Job::mount() {
+  const std::string& target = config_.backup_destination;
+  const auto& disk = report_.disk;
+  const auto fstype = kernel_fstype(disk.fstype);
+  if (!fstype)
+    return stop(Outcome::failed, "The disk's filesystem '" + disk.fstype + "' is not supported",
+                "Format the disk as ext4 (or xfs, btrfs, exfat, vfat, ntfs) and whitelist its new UUID");
+  const auto mounted_at = ports_.mounter.mount_points_of(disk.devnode);
+  if (!mounted_at.empty())
+    return stop(Outcome::failed, "Disk is already mounted at '" + mounted_at.front() + "'",
+                "Unmount it or turn off desktop automounting, then plug it in again");
+  if (ports_.fs.kind(target) != PathKind::directory)
+    return stop(Outcome::failed, "The mount point '" + target + "' does not exist or is not a directory",
+                "Create it with 'mkdir -p " + target + "' or fix 'backup-destination'");
+  if (ports_.fs.is_mountpoint(target))
+    return stop(Outcome::failed, "Something else is already mounted at '" + target + "'",
+                "Unmount it ('umount " + target + "'), then plug the disk in again");
+  if (ports_.fs.count_entries(target) != 0)
+    return stop(Outcome::failed, "The mount point '" + target + "' is not an empty directory",
+                "Move its contents away (they would be hidden by the disk), then plug the disk in again");
+  set_phase(Phase::mounting);
+  const std::string options = mount_options_for(*fstype);
+  try {
+    ports_.mounter.mount(disk.devnode, target, *fstype, options);
+  } catch (const MountError& e) {
+    return stop(Outcome::failed, "Could not mount " + disk.devnode + " at '" + target + "': " + e.what(),
+                "Check the disk with 'fsck' on another machine or reformat it; see 'dmesg' for details");
+  }
+  mounted_ = true;
+  log_->info("Mounted {} ({}) at '{}' with {}", disk.devnode, *fstype, target, options);
+
+  if (const auto text = ports_.fs.read_file(target + "/" + kDiskStateFile)) {
+    if (const auto previous = disk_state_from_json(*text)) {
+      first_copy_ = false;
+      last_complete_at_ = previous->state == "complete" ? previous->finished_at : previous->last_complete_at;
+      log_->info("The disk's last copy: {}{}", previous->state,
+                 previous->finished_at ? " at " + format_utc(previous->finished_at) : std::string());
+      if (previous->state == "in-progress")
+        warn("The disk's previous copy never finished (the copier was killed or the disk pulled out); "
+             "this run completes it");
+    }
+  }
+  return State::lock;
+}
+
+Job::State Job::lock() {
+  const std::string path = lock_path();
+  LockResult result;
+  try {
+    result = ports_.run_lock.acquire(path);
+  } catch (const std::system_error& e) {
+    return stop(Outcome::failed, "Could not create the lock file '" + path + "': " + e.what(),
+                "Check that the directory exists and is writable by root ('backup-lockfile-path')");
+  }
+  switch (result) {
+    case LockResult::busy:
+      return stop(Outcome::failed, "The lock file '" + path + "' is held by another running copier",
+                  "The copier was started twice; wait for the other run to finish");
+    case LockResult::taken_over_stale:
+      locked_ = true;
+      warn("Found the lock file '" + path + "' left by a run that died; taking it over");
+      break;
+    case LockResult::taken:
+      locked_ = true;
+      log_->info("Took the run lock '{}'", path);
+      break;
+  }
+  return State::estimate;
+}
+
+Job::State Job::estimate(const JobRequest& request) {
+  set_phase(Phase::estimating);
+  log_->info("Estimating the work with an rsync dry run");
+  RsyncOutputReader reader;
+  const RsyncEnd end = run_rsync(RsyncMode::dry_run, reader);
+  if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
+    return rsync_failed("The rsync dry run", end);
+  const auto stats = parse_rsync_stats(reader.text());
+  if (!stats)
+    return stop(Outcome::failed, "The rsync dry run printed no statistics",
+                "Check the rsync installation ('rsync --version') and the rsync log");
+  Estimate e;
+  e.bytes_to_copy = stats->transferred_file_size;
+  e.files_to_copy = stats->regular_files_transferred;
+  e.files_total = stats->files_total;
+  e.files_to_delete = stats->files_deleted;
+  e.largest_file = reader.largest_updated_file();
+  for (const auto& path : reader.deleted_paths())
+    e.bytes_to_delete += ports_.fs.file_size(config_.backup_destination + "/" + path).value_or(0);
+  report_.estimate = e;
+  status_.bytes_total = e.bytes_to_copy;
+  log_->info("To copy: {} in {} files; to delete on the disk: {} files ({}); source holds {} files",
+             format_bytes(e.bytes_to_copy), e.files_to_copy, e.files_to_delete,
+             format_bytes(e.bytes_to_delete), e.files_total);
+
+  if (!first_copy_ && e.files_to_delete > 0) {
+    const std::uint64_t on_disk = ports_.fs.count_files_recursive(config_.backup_destination);
+    const bool mass = on_disk == 0 || e.files_to_delete * 100 > on_disk * static_cast<std::uint64_t>(config_.max_delete_percent);
+    if (mass && !request.allow_mass_delete)
+      return stop(Outcome::failed,
+                  "The copy would delete " + std::to_string(e.files_to_delete) + " of the " +
+                      std::to_string(on_disk) + " files on the disk (more than max-delete-percent = " +
+                      std::to_string(config_.max_delete_percent) + "%); the disk was left untouched",
+                  "Check that '" + config_.backup_source + "' holds the whole repository. If the deletions "
+                  "are intended, run once: usb-backup-copier copy --device " + report_.disk.devnode +
+                  " --allow-mass-delete");
+    if (mass) warn("Deleting " + std::to_string(e.files_to_delete) + " files on the disk, allowed once by --allow-mass-delete");
+  }
+  return State::check_space;
+}
+
+Job::State Job::check_space() {
+  const Estimate& e = *report_.estimate;
+  const SpaceInfo space = ports_.fs.space(config_.backup_destination);
+  // --delete-before frees what the source no longer has before anything is written; an
+  // updated file needs room for its new version beside the old one.
+  const std::uint64_t needed = e.bytes_to_copy + e.largest_file;
+  const std::uint64_t available = space.free_bytes + e.bytes_to_delete;
+  log_->info("Space: {} needed, {} free on the disk ({} more after deletions)", format_bytes(needed),
+             format_bytes(space.free_bytes), format_bytes(e.bytes_to_delete));
+  if (needed > available)
+    return stop(Outcome::failed,
+                "Not enough space on the disk: the copy needs " + format_bytes(needed) + " (" +
+                    std::to_string(needed) + " bytes), the disk has " + format_bytes(available) + " (" +
+                    std::to_string(available) + " bytes) free after deletions; nothing was written",
+                "Use a larger disk, or free space on this one");
+  return State::copy;
+}
+
+Job::State Job::copy() {
+  const Estimate& e = *report_.estimate;
+  if (e.bytes_to_copy == 0 && e.files_to_copy == 0 && e.files_to_delete == 0) {
+    log_->info("The disk is already up to date; nothing to copy");
+    return State::finish;
+  }
+  if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + report_.disk.uuid))
+    warn("Could not take a shutdown inhibitor lock (" + *error + "); a shutdown would interrupt the copy");
+  else
+    inhibited_ = true;
+
+  ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
+  write_disk_state("in-progress", "");
+  report_.copy_started = true;
+
+  // The expected duration comes from this disk's last good copy, if there was one.
+  std::optional<double> rate;
+  for (const auto& row : ports_.history.last_run_per_disk())
+    if (row.uuid == report_.disk.uuid && row.bytes > 0 && row.finished_at > row.started_at &&
+        (row.outcome == "success" || row.outcome == "warning"))
+      rate = static_cast<double>(row.bytes) / static_cast<double>(row.finished_at - row.started_at);
+  if (rate) report_.estimated_seconds = static_cast<std::int64_t>(static_cast<double>(e.bytes_to_copy) / *rate);
+  if (config_.send_start_mail) {
+    const MailResult sent = ports_.mailer.send(compose_start_mail(config_, report_, rate));
+    if (!sent.sent)
+      warn("The start mail was not sent (" + sent.error + ")" +
+           (sent.kept_in_outbox ? "; it is kept and sent with the next mails" : " and could not be kept"));
+  }
+
+  set_phase(Phase::copying);
+  log_->info("Copying {} to the disk", format_bytes(e.bytes_to_copy));
+  copy_started_ = now();
+  RsyncOutputReader reader;
+  const RsyncEnd end = run_rsync(RsyncMode::copy, reader);
+  if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
+    return rsync_failed("The copy", end);
+  if (end.exit_code == 24)
+    warn("Some source files vanished during the copy (rsync exit 24); they are not on the disk");
+  if (reader.skipped_non_regular() > 0)
+    warn(std::to_string(reader.skipped_non_regular()) + " symlinks or special files were not copied: the disk's " +
+         report_.disk.fstype + " filesystem cannot hold them");
+  if (const auto stats = parse_rsync_stats(reader.text())) {
+    report_.bytes_copied = stats->transferred_file_size;
+    report_.files_copied = stats->regular_files_transferred;
+  } else {
+    report_.bytes_copied = bytes_done_;
+  }
+  // After a pause for Veeam, rsync's own figures cover only the last run.
+  if (report_.veeam_pauses > 0) report_.bytes_copied = std::max(report_.bytes_copied, bytes_done_);
+  on_progress(report_.bytes_copied, true);
+  return State::finish;
+}
+
+Job::State Job::finish() {
+  set_phase(Phase::finishing);
+  write_disk_state("complete", "");
+  disk_complete_ = true;
+  log_->info("Marked the disk's copy complete");
+  try {
+    ports_.run_lock.release_and_remove();
+    locked_ = false;
+  } catch (const std::system_error& e) {
+    return stop(Outcome::failed, "Could not delete the lock file '" + lock_path() + "': " + e.what(),
+                "Delete it by hand; Veeam and the next copy treat it as a stale lock until then");
+  }
+  const SpaceInfo space = ports_.fs.space(config_.backup_destination);
+  report_.free_bytes_after = space.free_bytes;
+  const std::uint64_t threshold = static_cast<std::uint64_t>(config_.free_space_threshold_gb) << 30;
+  if (space.free_bytes < threshold)
+    warn("Only " + format_bytes(space.free_bytes) + " left free on the disk (threshold " +
+         std::to_string(config_.free_space_threshold_gb) + " GiB); the next copy may not fit");
+  report_.outcome = report_.warnings.empty() ? Outcome::success : Outcome::warning;
+  report_.reason = report_.warnings.empty() ? "Copy complete" : "Copy complete, with warnings";
+  log_->info("Copy complete: {} in {} files", format_bytes(report_.bytes_copied), report_.files_copied);
+  return State::done;
+}
+
+Job::State Job::rsync_failed(const char* what, const RsyncEnd& end) {
+  using Kind = RsyncEnd::Kind;
+  switch (end.kind) {
+    case Kind::stopped:
+      return stopped_from_outside();
+    case Kind::stalled:
+      return stop(Outcome::failed,
+                  std::string(what) + " made no progress for " + std::to_string(config_.stall_timeout_minutes) +
+                      " min and was stopped",
+                  "Check the disk and its cable (see 'dmesg'), then plug it in again");
+    case Kind::veeam_wait_timed_out:
+      return stop(Outcome::gave_up,
+                  std::string(what) + " paused for Veeam and gave up after waiting " +
+                      std::to_string(config_.wait_for_veeam_minutes) + " min: " + status_.detail,
+                  "Plug the disk in again after the Veeam job; the copy continues where it stopped");
+    case Kind::exited:
+      break;
+  }
+  const auto lines = last_error_lines(end.err, 3);
+  std::string reason = std::string(what) + " failed: rsync exit " + std::to_string(end.exit_code) + ", " +
+                       rsync_exit_meaning(end.exit_code);
+  if (!lines.empty()) reason += ": " + join_lines(lines);
+  std::string advice = "Read rsync's messages above";
+  if (!config_.rsync_log_file_path.empty()) advice += " and its log '" + config_.rsync_log_file_path + "'";
+  return stop(Outcome::failed, reason, advice);
+}
+
+}  // namespace ubc

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include "core/status_report.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/format.h"
+#include "core/json.h"
+
+namespace ubc {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The newest run of a disk, and its newest good run, from rows of last runs.
+const HistoryRow* last_run_of(const StatusOverview& o, const std::string& uuid) {
+  for (const auto& row : o.last_runs)
+    if (lower(row.uuid) == uuid) return &row;
+  return nullptr;
+}
+
+bool is_good(const HistoryRow& row) { return row.outcome == "success" || row.outcome == "warning"; }
+
+}  // namespace
+
+std::string render_status_text(const Config& config, const StatusOverview& o) {
+  std::string out;
+  if (o.jobs.empty()) out += "No copy is running.\n";
+  for (const auto& s : o.jobs) {
+    out += "Disk " + s.uuid + (s.label.empty() ? "" : " '" + s.label + "'") + " on " + s.devnode + " (pid " +
+           std::to_string(s.pid) + "): " + status_line(s) + "\n";
+  }
+  if (!o.leases.empty()) {
+    out += "Veeam leases:\n";
+    for (const auto& l : o.leases)
+      out += "  job '" + l.job + "' from " + l.host + ", since " + format_utc(l.created_at) + ", expires " +
+             format_utc(l.expires_at) + "\n";
+  }
+  out += "Disks:\n";
+  const std::int64_t stale_after = static_cast<std::int64_t>(config.stale_after_days) * 86400;
+  for (const auto& d : config.disks) {
+    const HistoryRow* row = last_run_of(o, d.uuid);
+    out += "  " + d.uuid + ": ";
+    if (!row) {
+      out += "never copied\n";
+      continue;
+    }
+    out += "last run " + format_utc(row->started_at) + " " + row->outcome;
+    if (!is_good(*row) && !row->reason.empty()) out += " (" + row->reason + ")";
+    if (is_good(*row)) {
+      out += ", " + format_bytes(row->bytes) + " copied";
+      if (o.now - row->finished_at > stale_after)
+        out += ", STALE: last good copy " + format_duration(o.now - row->finished_at) + " ago";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string render_status_json(const Config& config, const StatusOverview& o) {
+  std::vector<std::string> jobs, leases, disks;
+  for (const auto& s : o.jobs) jobs.push_back(to_json(s));
+  for (const auto& l : o.leases)
+    leases.push_back(JsonObject()
+                         .add("job", l.job)
+                         .add("host", l.host)
+                         .add("pid", l.pid)
+                         .add("created_at", l.created_at)
+                         .add("expires_at", l.expires_at)
+                         .str());
+  const std::int64_t stale_after = static_cast<std::int64_t>(config.stale_after_days) * 86400;
+  for (const auto& d : config.disks) {
+    JsonObject disk;
+    disk.add("uuid", d.uuid);
+    if (const HistoryRow* row = last_run_of(o, d.uuid)) {
+      disk.add("last_run_started_at", row->started_at)
+          .add("last_run_finished_at", row->finished_at)
+          .add("last_outcome", row->outcome)
+          .add("last_reason", row->reason)
+          .add("last_bytes", row->bytes)
+          .add("stale", is_good(*row) ? o.now - row->finished_at > stale_after : true);
+    } else {
+      disk.add_null("last_outcome").add("stale", true);
+    }
+    disks.push_back(disk.str());
+  }
+  return JsonObject()
+             .add("now", o.now)
+             .add_raw("jobs", json_array(jobs))
+             .add_raw("veeam_leases", json_array(leases))
+             .add_raw("disks", json_array(disks))
+             .str() +
+         "\n";
+}
+
+}  // namespace ubc

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Fakes for the ports that only receive: status, history, mail, inhibitor.
+#pragma once
+
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "ports/history.h"
+#include "ports/inhibitor.h"
+#include "ports/mailer.h"
+#include "ports/status_sink.h"
+
+namespace ubc::test {
+
+class FakeStatusSink final : public StatusSink {
+ public:
+  void publish(const Status& status) override {
+    if (fail_) throw std::runtime_error("rename failed");
+    published_.push_back(status);
+  }
+  void clear(const std::string& uuid) override { cleared_.insert(uuid); }
+  bool saw_phase(Phase phase) const {
+    for (const auto& s : published_)
+      if (s.phase == phase) return true;
+    return false;
+  }
+  std::vector<Status> published_;
+  std::set<std::string> cleared_;
+  bool fail_ = false;
+};
+
+class FakeHistory final : public History {
+ public:
+  void record(const JobReport& report) override { recorded_.push_back(report); }
+  std::vector<HistoryRow> last_run_per_disk() override { return rows_; }
+  std::vector<HistoryRow> recent(int) override { return rows_; }
+  std::vector<JobReport> recorded_;
+  std::vector<HistoryRow> rows_;
+};
+
+class FakeMailer final : public Mailer {
+ public:
+  MailResult send(const Email& mail) override {
+    sent_.push_back(mail);
+    MailResult r;
+    r.sent = !fail_;
+    r.kept_in_outbox = fail_;
+    if (fail_) r.error = "connection refused";
+    return r;
+  }
+  std::vector<Email> sent_;
+  bool fail_ = false;
+};
+
+class FakeInhibitor final : public Inhibitor {
+ public:
+  std::optional<std::string> acquire(const std::string& why) override {
+    whys_.push_back(why);
+    if (!error_.empty()) return error_;
+    held_ = true;
+    return std::nullopt;
+  }
+  void release() override {
+    held_ = false;
+    ++releases_;
+  }
+  std::string error_;
+  bool held_ = false;
+  int releases_ = 0;
+  std::vector<std::string> whys_;
+};
+
+}  // namespace ubc::test

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: MIT
+// The copy job's steps and failures, each with what it must leave behind.
+#include "job_test_support.h"
+
+namespace ubc::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_F(JobTest, CopiesAWhitelistedDiskAndLeavesItCompleteAndUnmounted) {
+  processes_.runs_ = {dry_run(3, 1000), copy_run(3000, 3)};
+  const JobReport r = run_job();
+
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(exit_code(r), 0);
+  EXPECT_EQ(r.bytes_copied, 3000u);
+  EXPECT_EQ(r.files_copied, 3u);
+  ASSERT_TRUE(r.estimate);
+  EXPECT_EQ(r.estimate->bytes_to_copy, 3000u);
+  EXPECT_TRUE(r.unmounted);
+  ASSERT_TRUE(disk_state());
+  EXPECT_EQ(disk_state()->state, "complete");
+  EXPECT_EQ(disk_state()->source_host, "repo1");
+  EXPECT_TRUE(disk().count(kDiskRunLogFile)) << "the run's log is kept on the disk";
+  expect_undone(r);
+  EXPECT_EQ(run_lock_.paths_, std::vector<std::string>{"/srv/veeam/.usb-backup-copier.lock"});
+  EXPECT_EQ(run_lock_.removals_, 1);
+  ASSERT_EQ(history_.recorded_.size(), 1u);
+  EXPECT_EQ(history_.recorded_[0].outcome, Outcome::success);
+  ASSERT_EQ(mailer_.sent_.size(), 2u) << "a start mail and an end mail";
+  EXPECT_THAT(mounter_.calls_.front(), HasSubstr("mount /dev/sdb1 /media/usb-backup-copier ext4 "
+                                                 "nosuid,nodev,noexec,nosymfollow,noatime"));
+  ASSERT_EQ(processes_.started_.size(), 2u);
+  EXPECT_THAT(processes_.started_[0], ::testing::Contains("--dry-run"));
+  EXPECT_THAT(processes_.started_[1], ::testing::Contains("--info=progress2"));
+  EXPECT_TRUE(status_.saw_phase(Phase::copying));
+  EXPECT_TRUE(inhibitor_.releases_ == 1 && inhibitor_.whys_.size() == 1);
+}
+
+TEST_F(JobTest, PublishesProgressWithTotalsWhileCopying) {
+  ScriptedRun copy;
+  copy.chunks = copy_chunks(4000, 4, 12);  // half a second apart: six seconds of copying
+  processes_.runs_ = {dry_run(4, 1000), copy};
+  run_job();
+  bool saw_partial = false;
+  for (const auto& s : status_.published_)
+    if (s.phase == Phase::copying && s.bytes_done > 0 && s.bytes_done < 4000) {
+      saw_partial = true;
+      EXPECT_EQ(s.bytes_total, 4000u);
+    }
+  EXPECT_TRUE(saw_partial);
+}
+
+TEST_F(JobTest, LeavesADiskThatIsNotWhitelistedUntouched) {
+  devices_.devices_[0].uuid = "99999999-1111-4222-8333-444455556666";
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::not_whitelisted);
+  EXPECT_EQ(exit_code(r), 0);
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_TRUE(processes_.started_.empty());
+  EXPECT_TRUE(history_.recorded_.empty());
+  EXPECT_TRUE(mailer_.sent_.empty());
+}
+
+TEST_F(JobTest, FailsClearlyWhenTheDeviceDoesNotExist) {
+  const JobReport r = run_job({JobRequest::By::device, "/dev/sdz9", false});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("/dev/sdz9"));
+  EXPECT_EQ(exit_code(r), 1);
+}
+
+TEST_F(JobTest, FindsTheDiskByUuidInAnyCase) {
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job({JobRequest::By::uuid, "0a1b2c3d-1111-4222-8333-444455556666", false});
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(r.disk.devnode, kDev);
+}
+
+TEST_F(JobTest, AutoTakesTheFirstWhitelistedDiskPresent) {
+  devices_.devices_.insert(devices_.devices_.begin(), {"/dev/sda1", "11111111-2222-4333-8444-555555555555", "", "ext4"});
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job({JobRequest::By::first_present, "", false});
+  EXPECT_EQ(r.disk.devnode, kDev);
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+}
+
+TEST_F(JobTest, TheSameDiskTwiceEndsTheSecondJobAtOnce) {
+  slots_.disk_busy_ = true;
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::already_running);
+  EXPECT_EQ(exit_code(r), 0);
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_TRUE(mailer_.sent_.empty());
+}
+
+TEST_F(JobTest, WaitsQueuedWhileAnotherDiskIsCopied) {
+  slots_.copy_busy_for_ = 5;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_TRUE(status_.saw_phase(Phase::queued));
+  EXPECT_EQ(slots_.copy_attempts_, 6);
+}
+
+TEST_F(JobTest, GivesUpOnTheQueueAfterItsLimit) {
+  config_.wait_for_queue_minutes = 1;
+  slots_.copy_busy_for_ = 1000;
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::gave_up);
+  EXPECT_EQ(exit_code(r), 75);
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_EQ(mailer_.sent_.size(), 1u) << "the admin hears that this disk got no copy";
+}
+
+TEST_F(JobTest, RefusesAnEmptySourceAndLeavesTheDiskUntouched) {
+  fs_.files_.clear();
+  fs_.dirs_.insert(kSource);
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("is empty"));
+  EXPECT_THAT(r.advice, HasSubstr("not touched"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_TRUE(processes_.started_.empty());
+}
+
+TEST_F(JobTest, AStaleLockFileAloneStillCountsAsAnEmptySource) {
+  fs_.files_.clear();
+  fs_.files_[config_.backup_lockfile_path] = "";
+  const JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("is empty"));
+}
+
+TEST_F(JobTest, RefusesAMissingOrUnreadableSource) {
+  fs_.files_.clear();
+  JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("does not exist"));
+  fs_.files_["/srv/veeam/x"] = "y";
+  fs_.unreadable_.insert(kSource);
+  r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("cannot be read"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+}
+
+TEST_F(JobTest, RefusesASourceThatMustBeAMountPointAndIsNot) {
+  config_.source_must_be_mountpoint = true;
+  JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("not a mount point"));
+  fs_.mountpoints_.insert(kSource);
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+}
+
+TEST_F(JobTest, RefusesADiskMountedElsewhere) {
+  mounter_.elsewhere_[kDev] = {"/media/alice/OFFSITE1"};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("already mounted at '/media/alice/OFFSITE1'"));
+  EXPECT_THAT(r.advice, HasSubstr("automounting"));
+  EXPECT_EQ(mounter_.calls_.size(), 0u);
+}
+
+TEST_F(JobTest, RefusesAMountPointThatIsNotEmptyOrTaken) {
+  fs_.files_[std::string(kMount) + "/stray.txt"] = "x";
+  JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("not an empty directory"));
+  fs_.files_.erase(std::string(kMount) + "/stray.txt");
+  fs_.mountpoints_.insert(kMount);
+  r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("already mounted at '/media/usb-backup-copier'"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+}
+
+TEST_F(JobTest, ReportsTheMountLibrarysMessage) {
+  mounter_.fail_mount_ = "wrong fs type, bad option, bad superblock on /dev/sdb1";
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("bad superblock"));
+  EXPECT_TRUE(run_lock_.paths_.empty()) << "no lock is taken for a disk that did not mount";
+  expect_undone(r);
+}
+
+TEST_F(JobTest, RefusesAnUnsupportedFilesystem) {
+  devices_.devices_[0].fstype = "hfsplus";
+  const JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("'hfsplus' is not supported"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+}
+
+TEST_F(JobTest, GivesFatFilesystemsOneOwnerAndTheFatRsyncOptions) {
+  devices_.devices_[0].fstype = "exfat";
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_THAT(mounter_.calls_.front(), HasSubstr("exfat nosuid,nodev,noexec,nosymfollow,noatime,uid=0,gid=0,umask=077"));
+  EXPECT_THAT(processes_.started_[1], ::testing::Contains("--no-owner"));
+}
+
+TEST_F(JobTest, TakesOverAStaleLockWithAWarning) {
+  run_lock_.result_ = LockResult::taken_over_stale;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_EQ(exit_code(r), 0);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("left by a run that died"));
+  EXPECT_EQ(disk_state()->state, "complete");
+}
+
+TEST_F(JobTest, AbortsWhenTheLockIsHeldByALiveCopier) {
+  run_lock_.result_ = LockResult::busy;
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("held by another running copier"));
+  EXPECT_EQ(run_lock_.removals_, 0) << "another process's lock is never removed";
+  EXPECT_TRUE(processes_.started_.empty());
+  expect_undone(r);
+}
+
+TEST_F(JobTest, AbortsWhenTheLockCannotBeCreated) {
+  run_lock_.fail_create_ = true;
+  const JobReport r = run_job();
+  EXPECT_THAT(r.reason, HasSubstr("Could not create the lock file"));
+  EXPECT_TRUE(processes_.started_.empty());
+  expect_undone(r);
+}
+
+TEST_F(JobTest, SkipsTheCopyPassWhenNothingChanged) {
+  processes_.runs_ = {dry_run(0, 0)};
+  mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "complete", "finished_at": 1700000000})";
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(processes_.started_.size(), 1u) << "only the dry run";
+  EXPECT_EQ(mailer_.sent_.size(), 1u) << "no start mail when nothing is copied";
+  EXPECT_EQ(disk_state()->state, "complete");
+}
+
+TEST_F(JobTest, RefusesToStartWithoutEnoughSpaceAndSaysHowMuch) {
+  fs_.space_[kMount] = SpaceInfo{2000, 1ULL << 30};
+  processes_.runs_ = {dry_run(3, 1000)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("needs 2.93 KiB (3000 bytes)"));
+  EXPECT_THAT(r.reason, HasSubstr("(2000 bytes) free"));
+  EXPECT_FALSE(r.copy_started);
+  EXPECT_EQ(processes_.started_.size(), 1u);
+  EXPECT_FALSE(disk().count(kDiskStateFile)) << "nothing was written";
+  expect_undone(r);
+}
+
+TEST_F(JobTest, CountsWhatDeletionsFreeAndRoomForAnUpdatedFile) {
+  mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "complete"})";
+  for (int i = 0; i < 4; ++i) mounter_.disks_[kDev]["keep" + std::to_string(i)] = "k";
+  mounter_.disks_[kDev]["old/file0.vbk"] = std::string(5000, 'x');
+  fs_.space_[kMount] = SpaceInfo{1000, 1ULL << 30};
+  config_.free_space_threshold_gb = 0;
+  // 2 new files of 1000 bytes plus a 500-byte update needs 2500 + 500; 1000 free + 5000 freed.
+  processes_.runs_ = {dry_run(2, 1000, 1, 500), copy_run(2500, 3)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(r.estimate->bytes_to_delete, 5000u);
+  EXPECT_EQ(r.estimate->largest_file, 500u);
+}
+
+TEST_F(JobTest, RefusesToDeleteMostOfTheDisk) {
+  mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "complete"})";
+  for (int i = 0; i < 3; ++i) mounter_.disks_[kDev]["old/file" + std::to_string(i) + ".vbk"] = "x";
+  processes_.runs_ = {dry_run(0, 0, 3)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("would delete 3 of the 4 files"));
+  EXPECT_THAT(r.advice, HasSubstr("--allow-mass-delete"));
+  EXPECT_EQ(processes_.started_.size(), 1u);
+  EXPECT_EQ(disk_state()->state, "complete") << "the good copy is left as it was";
+}
+
+TEST_F(JobTest, AllowsAMassDeleteOnceWhenAskedTo) {
+  mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "complete"})";
+  for (int i = 0; i < 3; ++i) mounter_.disks_[kDev]["old/file" + std::to_string(i) + ".vbk"] = "x";
+  processes_.runs_ = {dry_run(1, 10, 3), copy_run(10, 1)};
+  const JobReport r = run_job({JobRequest::By::device, kDev, true});
+  EXPECT_EQ(r.outcome, Outcome::warning) << r.reason;
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("allowed once"));
+}
+
+TEST_F(JobTest, ExemptsADisksFirstCopyFromTheDeleteLimit) {
+  mounter_.disks_[kDev]["stray/a"] = "x";
+  processes_.runs_ = {dry_run(1, 10, 1), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+}
+
+TEST_F(JobTest, ReportsRsyncsOwnErrorAndMarksTheDiskIncomplete) {
+  ScriptedRun failing = copy_run(1000, 1);
+  failing.chunks.resize(2);
+  failing.chunks.push_back({"", "rsync: [receiver] write failed on \"/media/usb-backup-copier/a\": Input/output error (5)\n"
+                                "rsync error: error in file IO (code 11) at receiver.c(378) [receiver=3.2.7]\n",
+                            std::chrono::milliseconds(100), {}});
+  failing.exit_code = 11;
+  processes_.runs_ = {dry_run(1, 1000), failing};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("rsync exit 11, Error in file I/O"));
+  EXPECT_THAT(r.reason, HasSubstr("Input/output error"));
+  EXPECT_EQ(disk_state()->state, "incomplete");
+  EXPECT_THAT(disk_state()->reason, HasSubstr("rsync exit 11"));
+  expect_undone(r);
+  EXPECT_EQ(history_.recorded_.at(0).outcome, Outcome::failed);
+}
+
+TEST_F(JobTest, TreatsVanishedSourceFilesAsAWarning) {
+  ScriptedRun vanished = copy_run(1000, 1);
+  vanished.exit_code = 24;
+  processes_.runs_ = {dry_run(1, 1000), vanished};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_EQ(exit_code(r), 0);
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("vanished"));
+  EXPECT_EQ(disk_state()->state, "complete");
+}
+
+TEST_F(JobTest, StopsAStalledCopy) {
+  config_.stall_timeout_minutes = 2;
+  ScriptedRun stalled = copy_run(1000, 1);
+  stalled.chunks.resize(1);
+  stalled.hang = true;
+  processes_.runs_ = {dry_run(1, 1000), stalled};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("no progress for 2 min"));
+  EXPECT_EQ(processes_.terminations_, 1);
+  EXPECT_EQ(disk_state()->state, "incomplete");
+  expect_undone(r);
+}
+
+TEST_F(JobTest, StopsOnSigtermMidCopyAndCleansUp) {
+  ScriptedRun run = copy_run(4000, 4);
+  run.chunks[1].action = [this] { stop_.requested_ = true; };
+  processes_.runs_ = {dry_run(4, 1000), run};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_EQ(exit_code(r), 1);
+  EXPECT_THAT(r.reason, HasSubstr("SIGTERM"));
+  EXPECT_THAT(r.advice, HasSubstr("incomplete copy"));
+  EXPECT_EQ(processes_.terminations_, 1);
+  EXPECT_EQ(disk_state()->state, "incomplete");
+  expect_undone(r);
+  EXPECT_EQ(history_.recorded_.at(0).outcome, Outcome::aborted);
+  EXPECT_EQ(mailer_.sent_.size(), 2u);
+}
+
+TEST_F(JobTest, StopsOnSigtermDuringTheDryRunWithoutWritingTheDisk) {
+  ScriptedRun run = dry_run(1, 10);
+  run.chunks[0].action = [this] { stop_.requested_ = true; };
+  run.hang = true;
+  processes_.runs_ = {run};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_THAT(r.advice, HasSubstr("Nothing was written"));
+  EXPECT_FALSE(disk().count(kDiskStateFile));
+  expect_undone(r);
+}
+
+TEST_F(JobTest, StopsOnSigtermWhileQueued) {
+  slots_.copy_busy_for_ = 1000;
+  clock_.on_advance_ = [this](std::chrono::milliseconds t) {
+    if (t >= std::chrono::seconds(5)) stop_.requested_ = true;
+  };
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_TRUE(mounter_.calls_.empty());
+}
+
+TEST_F(JobTest, DetachesTheDiskLazilyWhenItWasPulledOut) {
+  ScriptedRun run = copy_run(4000, 4);
+  run.chunks[1].action = [this] {
+    devices_.unplug(kDev);
+    stop_.requested_ = true;
+  };
+  processes_.runs_ = {dry_run(4, 1000), run};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_EQ(mounter_.calls_.back(), "umount-lazy /media/usb-backup-copier");
+  EXPECT_FALSE(r.unmounted) << "a pulled disk is never reported safe";
+}
+
+TEST_F(JobTest, FailsWhenTheLockFileCannotBeDeletedAfterTheCopy) {
+  run_lock_.fail_remove_ = true;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("Could not delete the lock file"));
+  EXPECT_EQ(disk_state()->state, "complete") << "the copy itself is whole";
+  EXPECT_FALSE(mounter_.is_mounted(kMount));
+}
+
+TEST_F(JobTest, RetriesABusyUnmountThenSyncsAndSaysSo) {
+  mounter_.busy_unmounts_ = 100;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_TRUE(r.synced_only);
+  EXPECT_FALSE(r.unmounted);
+  EXPECT_EQ(mounter_.calls_.back(), "sync /media/usb-backup-copier");
+  EXPECT_THAT(r.warnings.back(), HasSubstr("umount /media/usb-backup-copier"));
+}
+
+TEST_F(JobTest, UnmountsAfterABriefBusySpell) {
+  mounter_.busy_unmounts_ = 2;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_TRUE(r.unmounted);
+}
+
+TEST_F(JobTest, WarnsWhenLittleSpaceIsLeft) {
+  config_.free_space_threshold_gb = 500;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("threshold 500 GiB"));
+  EXPECT_EQ(r.free_bytes_after, 100ULL << 30);
+}
+
+TEST_F(JobTest, WarnsButCopiesWithoutAnInhibitor) {
+  inhibitor_.error_ = "logind is not running";
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("logind is not running"));
+}
+
+TEST_F(JobTest, AMailThatCannotBeSentDoesNotChangeTheResult) {
+  mailer_.fail_ = true;
+  config_.send_start_mail = false;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(mailer_.sent_.size(), 1u);
+}
+
+TEST_F(JobTest, StatusFailuresDoNotStopTheCopy) {
+  status_.fail_ = true;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+}
+
+TEST_F(JobTest, ContinuesAfterAnInterruptedCopyAndSaysSo) {
+  mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "in-progress"})";
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("never finished"));
+  EXPECT_EQ(disk_state()->state, "complete");
+}
+
+TEST_F(JobTest, EstimatesTheDurationFromTheDisksLastRun) {
+  history_.rows_.push_back({"0A1B2C3D-1111-4222-8333-444455556666", "", 1000, 1100, "success", "", 1000000, 1, 0, ""});
+  processes_.runs_ = {dry_run(1, 2000000), copy_run(2000000, 1)};
+  const JobReport r = run_job();
+  ASSERT_TRUE(r.estimated_seconds);
+  EXPECT_EQ(*r.estimated_seconds, 200);
+}
+
+TEST_F(JobTest, DumpsEnvironmentAndMaskedConfigInDebugMode) {
+  config_.debug = true;
+  config_.mail_password = "s3cret-pw";
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_TRUE(logged("PATH=/usr/bin", r));
+  EXPECT_TRUE(logged("mail password = ********", r));
+  EXPECT_FALSE(logged("s3cret-pw", r));
+}
+
+TEST_F(JobTest, WaitsForAVeeamJobThenCopies) {
+  veeam_.leases_ = {FakeVeeamGate::lease("Nightly")};
+  veeam_.clear_after_waits_ = 30;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_TRUE(status_.saw_phase(Phase::waiting_for_veeam));
+  EXPECT_TRUE(logged("Waiting for Veeam job 'Nightly'", r));
+  EXPECT_EQ(veeam_.calls_.front(), "try_enter");
+  EXPECT_EQ(mounter_.calls_.size(), 2u) << "mounted only after Veeam was done";
+}
+
+TEST_F(JobTest, GivesUpOnVeeamAfterTheLimitWithoutTouchingTheDisk) {
+  config_.wait_for_veeam_minutes = 2;
+  veeam_.leases_ = {FakeVeeamGate::lease("Nightly"), FakeVeeamGate::lease("Weekly")};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::gave_up);
+  EXPECT_EQ(exit_code(r), 75);
+  EXPECT_THAT(r.reason, HasSubstr("2 min"));
+  EXPECT_THAT(r.reason, HasSubstr("'Nightly', 'Weekly'"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_EQ(mailer_.sent_.size(), 1u);
+  EXPECT_EQ(history_.recorded_.at(0).outcome, Outcome::gave_up);
+}
+
+TEST_F(JobTest, WarnsAboutExpiredLeasesAndIgnoresThem) {
+  veeam_.expired_ = {FakeVeeamGate::lease("Crashed", 1'700'000'000)};
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning);
+  EXPECT_THAT(r.warnings.at(0), HasSubstr("expired Veeam lease of job 'Crashed'"));
+}
+
+TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
+  ScriptedRun first = copy_run(4000, 4);
+  first.chunks.resize(2);  // 2000 bytes done, then Veeam arrives
+  first.hang = true;
+  first.chunks[1].action = [this] {
+    veeam_.appear(FakeVeeamGate::lease("Nightly"));
+    veeam_.clear_after_waits_ = veeam_.waits_ + 10;
+  };
+  ScriptedRun second;
+  second.chunks = copy_chunks(2000, 2, 2);
+  processes_.runs_ = {dry_run(4, 1000), first, second};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(r.veeam_pauses, 1);
+  EXPECT_EQ(processes_.terminations_, 1) << "rsync was stopped for Veeam";
+  ASSERT_EQ(processes_.started_.size(), 3u) << "dry run, copy, resumed copy";
+  EXPECT_EQ(processes_.started_[2], processes_.started_[1]);
+  EXPECT_TRUE(status_.saw_phase(Phase::paused_for_veeam));
+  EXPECT_EQ(r.bytes_copied, 4000u) << "bytes before and after the pause add up";
+  EXPECT_EQ(disk_state()->state, "complete");
+  expect_undone(r);
+}
+
+TEST_F(JobTest, GivesUpWhenVeeamKeepsTheRepositoryTooLongMidCopy) {
+  config_.wait_for_veeam_minutes = 1;
+  ScriptedRun first = copy_run(4000, 4);
+  first.chunks.resize(2);
+  first.hang = true;
+  first.chunks[1].action = [this] { veeam_.appear(FakeVeeamGate::lease("Nightly")); };
+  processes_.runs_ = {dry_run(4, 1000), first};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::gave_up);
+  EXPECT_EQ(exit_code(r), 75);
+  EXPECT_EQ(disk_state()->state, "incomplete");
+  EXPECT_THAT(r.advice, HasSubstr("continues where it stopped"));
+  expect_undone(r);
+}
+
+TEST_F(JobTest, DoesNotYieldWhenConfiguredNotTo) {
+  config_.copy_yields_to_veeam = false;
+  veeam_.appear_on_check_ = 1;
+  processes_.runs_ = {dry_run(4, 1000), copy_run(4000, 4)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(r.veeam_pauses, 0);
+  EXPECT_EQ(veeam_.checks_, 0);
+}
+
+}  // namespace
+}  // namespace ubc::test
