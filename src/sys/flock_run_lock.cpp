@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "sys/flock_run_lock.h"
+#include "sys/fd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +20,6 @@ namespace ubc {
 namespace {
 
 constexpr int kOpenFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
-
-std::system_error errno_error(const std::string& call, const std::string& path) {
-  return std::system_error(errno, std::generic_category(), call + " '" + path + "'");
-}
 
 // Non-blocking exclusive flock: false when someone else holds it.
 bool try_flock(int fd, const std::string& path) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "sys/lease_directory.h"
+#include "sys/fd_io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,10 +38,6 @@ namespace {
 constexpr std::chrono::seconds kCoordinationWait{30};
 constexpr std::size_t kMaxLeaseFileSize = 64 * 1024;
 constexpr std::string_view kTempSuffix = ".tmp";
-
-std::system_error errno_error(const std::string& call, const std::string& path, int error = errno) {
-  return std::system_error(error, std::generic_category(), call + " '" + path + "'");
-}
 
 struct DirCloser {
   void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
@@ -93,18 +90,6 @@ std::string read_all(int fd, const std::string& path, std::size_t limit) {
     if (n == 0) return text;
     text.append(buf.data(), static_cast<std::size_t>(n));
     if (text.size() > limit) throw std::runtime_error("larger than " + std::to_string(limit) + " bytes");
-  }
-}
-
-void write_all(int fd, const std::string& text, const std::string& path) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("write", path);
-    }
-    done += static_cast<std::size_t>(n);
   }
 }
 

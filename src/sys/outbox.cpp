@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "sys/outbox.h"
+#include "sys/fd_io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,10 +22,6 @@ namespace {
 constexpr const char* kMagic = "ubc-outbox 1\n";
 constexpr const char* kSuffix = ".mail";
 constexpr const char* kLockName = ".lock";
-
-std::system_error errno_error(const std::string& call, const std::string& path) {
-  return std::system_error(errno, std::generic_category(), call + " '" + path + "'");
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -49,18 +46,6 @@ std::string new_name() {
                 static_cast<long>(ts.tv_nsec), counter.fetch_add(1) % 1000000,
                 static_cast<int>(::getpid()), kSuffix);
   return buf;
-}
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
 }
 
 struct DirCloser {

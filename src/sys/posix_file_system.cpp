@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "sys/libmount_mounter.h"
+#include "sys/fd_io.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
@@ -83,25 +84,6 @@ std::uint64_t count_below(UniqueFd fd, dev_t dev, const std::string& path) {
     count += count_below(std::move(sub), dev, child);
   }
   return count;
-}
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(errno, "write '" + path + "'");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 }  // namespace
@@ -204,31 +186,8 @@ std::optional<std::string> PosixFileSystem::read_file(const std::string& path) {
 
 void PosixFileSystem::write_atomic(const std::string& path, const std::string& data,
                                    unsigned mode) {
-  const std::string tmp = path + ".tmp";
-  // O_NOFOLLOW: a symlink planted at path.tmp must not redirect a root write elsewhere.
-  // The final rename replaces a symlink at path itself; it never writes through it.
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                     static_cast<mode_t>(mode)));
-  if (!fd) throw_errno(errno, "open '" + tmp + "'");
-  try {
-    // An old tmp file left by a crash keeps its mode through O_CREAT; set it explicitly.
-    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw_errno(errno, "fchmod '" + tmp + "'");
-    write_all(fd.get(), data, tmp);
-    if (::fsync(fd.get()) != 0) throw_errno(errno, "fsync '" + tmp + "'");
-    // close() can report a delayed write error (NFS, FUSE): check it before the rename.
-    if (::close(fd.release()) != 0) throw_errno(errno, "close '" + tmp + "'");
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw_errno(errno, "rename '" + tmp + "' to '" + path + "'");
-  } catch (...) {
-    (void)::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable (state.json on the backup disk).
-  const std::string dir = parent_of(path);
-  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd) throw_errno(errno, "open '" + dir + "'");
-  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL)  // EINVAL: fsync on dirs unsupported
-    throw_errno(errno, "fsync '" + dir + "'");
+  // The directory is synced too: the rename must be durable for state.json on the disk.
+  write_file_atomic(path, path + ".tmp", data, mode, true);
 }
 
 void PosixFileSystem::append(const std::string& path, const std::string& data) {

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "sys/fd_io.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
@@ -25,10 +26,6 @@ namespace {
 
 // A status file is a few hundred bytes; anything far bigger is not ours.
 constexpr std::size_t kMaxStatusFileSize = 64 * 1024;
-
-std::system_error errno_error(const std::string& call, const std::string& path) {
-  return std::system_error(errno, std::generic_category(), call + " '" + path + "'");
-}
 
 std::string file_stem(const std::string& uuid) {
   if (uuid.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
@@ -40,18 +37,6 @@ std::string file_stem(const std::string& uuid) {
     stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return stem;
-}
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
 }
 
 // sd_notify takes newline-separated assignments; a disk label is untrusted text and must
@@ -102,20 +87,8 @@ void StatusFileSink::publish(const Status& status) {
   const std::string tmp = directory_ + "/." + stem + ".json.tmp";
 
   if (::mkdir(directory_.c_str(), 0755) < 0 && errno != EEXIST) throw errno_error("mkdir", directory_);
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) throw errno_error("open", tmp);
-    // Independent of the umask: readers (status, the web page) may run as other users.
-    if (::fchmod(fd.get(), 0644) < 0) throw errno_error("fchmod", tmp);
-    write_all(fd.get(), to_json(status) + "\n", tmp);
-    if (::fsync(fd.get()) < 0) throw errno_error("fsync", tmp);
-    if (::close(fd.release()) < 0) throw errno_error("close", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    const int saved = errno;
-    (void)::unlink(tmp.c_str());
-    throw std::system_error(saved, std::generic_category(), "rename '" + tmp + "' to '" + path + "'");
-  }
+  // Mode 0644 whatever the umask: readers (status, the web page) may run as other users.
+  write_file_atomic(path, tmp, to_json(status) + "\n", 0644, false);
 
   // Outside systemd NOTIFY_SOCKET is unset and this does nothing; a failure only loses
   // the line in `systemctl status`, never the copy.

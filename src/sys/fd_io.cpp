@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#include "sys/fd_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sys/unique_fd.h"
+
+namespace ubc {
+
+std::system_error errno_error(const std::string& call, const std::string& path, int error) {
+  return std::system_error(error, std::generic_category(), call + " '" + path + "'");
+}
+
+void write_all(int fd, std::string_view data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw errno_error("write", path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
+                       unsigned mode, bool sync_directory) {
+  // O_NOFOLLOW: a symlink planted at tmp must not redirect a root write elsewhere. The
+  // final rename replaces a symlink at path itself; it never writes through it.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                     static_cast<mode_t>(mode)));
+  if (!fd) throw errno_error("open", tmp);
+  try {
+    // An old tmp file left by a crash keeps its mode through O_CREAT, and the umask
+    // narrows a new one: set it explicitly (readers may run as other users).
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw errno_error("fchmod", tmp);
+    write_all(fd.get(), data, tmp);
+    if (::fsync(fd.get()) != 0) throw errno_error("fsync", tmp);
+    // close() can report a delayed write error (NFS, FUSE): check it before the rename.
+    if (::close(fd.release()) != 0) throw errno_error("close", tmp);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw errno_error("rename '" + tmp + "' to", path);
+  } catch (...) {
+    (void)::unlink(tmp.c_str());
+    throw;
+  }
+  if (!sync_directory) return;
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) throw errno_error("open", dir);
+  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL)  // EINVAL: fsync on dirs unsupported
+    throw errno_error("fsync", dir);
+}
+
+}  // namespace ubc

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// Small file-descriptor chores shared by the adapters, each error a std::system_error that
+// names the call and the path.
+#pragma once
+
+#include <cerrno>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace ubc {
+
+// "call 'path': <strerror>", from errno unless given.
+std::system_error errno_error(const std::string& call, const std::string& path, int error = errno);
+
+// write() until all of data is written (EINTR retried, short writes continued).
+void write_all(int fd, std::string_view data, const std::string& path);
+
+// Replaces path with data: writes tmp (O_NOFOLLOW, mode set explicitly), fsyncs and closes
+// it, renames it over path; tmp is removed on any failure. sync_directory also makes the
+// rename itself durable (files on the backup disk). Readers see the old or the new file,
+// never a half-written one.
+void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
+                       unsigned mode, bool sync_directory);
+
+}  // namespace ubc
