@@ -246,6 +246,13 @@ Job::State Job::rsync_failed(const char* what, const RsyncEnd& end) {
     case Kind::exited:
       break;
   }
+  // A disk pulled out makes rsync fail with I/O errors a moment before systemd's SIGTERM
+  // (the unit is BindsTo= the device) arrives: that is an abort, not an rsync problem.
+  if (!ports_.devices.by_devnode(report_.disk.devnode))
+    return stop(Outcome::aborted, std::string(what) + " stopped: the disk was pulled out",
+                report_.copy_started ? "The disk holds an incomplete copy; plug it in again to complete it"
+                                     : "Nothing was written to the disk; plug it in again to copy");
+  if (ports_.stop.stop_requested()) return stopped_from_outside();
   const auto lines = last_error_lines(end.err, 3);
   std::string reason = std::string(what) + " failed: rsync exit " + std::to_string(end.exit_code) + ", " +
                        rsync_exit_meaning(end.exit_code);

@@ -384,6 +384,20 @@ TEST_F(JobTest, DetachesTheDiskLazilyWhenItWasPulledOut) {
   EXPECT_FALSE(r.unmounted) << "a pulled disk is never reported safe";
 }
 
+TEST_F(JobTest, CallsAnRsyncFailureAnAbortWhenTheDiskWasPulledOut) {
+  ScriptedRun failing = copy_run(4000, 4);
+  failing.chunks.resize(2);
+  failing.chunks[1].action = [this] { devices_.unplug(kDev); };
+  failing.chunks.push_back({"", "rsync: [receiver] write failed: Input/output error (5)\n", std::chrono::milliseconds(100), {}});
+  failing.exit_code = 23;
+  processes_.runs_ = {dry_run(4, 1000), failing};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_THAT(r.reason, HasSubstr("the disk was pulled out"));
+  EXPECT_EQ(mounter_.calls_.back(), "umount-lazy /media/usb-backup-copier");
+  EXPECT_EQ(history_.recorded_.at(0).outcome, Outcome::aborted);
+}
+
 TEST_F(JobTest, FailsWhenTheLockFileCannotBeDeletedAfterTheCopy) {
   run_lock_.fail_remove_ = true;
   processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
