@@ -98,7 +98,8 @@ void Job::cleanup() {
     locked_ = false;
   }
   if (mounted_) {
-    {
+    // A run that stopped before copying leaves the disk exactly as it was, its last log too.
+    if (report_.copy_started || disk_complete_) {
       try {
         ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
         ports_.fs.write_atomic(config_.backup_destination + "/" + kDiskRunLogFile, run_log_->text(), 0644);

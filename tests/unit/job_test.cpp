@@ -245,6 +245,7 @@ TEST_F(JobTest, RefusesToStartWithoutEnoughSpaceAndSaysHowMuch) {
   EXPECT_FALSE(r.copy_started);
   EXPECT_EQ(processes_.started_.size(), 1u);
   EXPECT_FALSE(disk().count(kDiskStateFile)) << "nothing was written";
+  EXPECT_FALSE(disk().count(kDiskRunLogFile)) << "not even the run log";
   expect_undone(r);
 }
 
