@@ -90,11 +90,13 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
 
 bool Job::pause_for_veeam() {
   ++report_.veeam_pauses;
-  ports_.veeam.leave();
-  entered_ = false;
   const Phase resume_phase = status_.phase;
+  // Status first: veeam-lock returns as soon as we leave, and whoever looks then must
+  // already see the pause.
   set_phase(Phase::paused_for_veeam, "paused for a Veeam job");
   log_->warn("A Veeam job wants the repository: rsync stopped, copy paused (pause {})", report_.veeam_pauses);
+  ports_.veeam.leave();
+  entered_ = false;
   const WaitEnd end = enter_veeam_gate();
   if (end != WaitEnd::entered) return false;
   log_->info("Veeam is done; resuming where the copy stopped");

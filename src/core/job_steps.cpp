@@ -198,8 +198,12 @@ Job::State Job::copy() {
   } else {
     report_.bytes_copied = bytes_done_;
   }
-  // After a pause for Veeam, rsync's own figures cover only the last run.
-  if (report_.veeam_pauses > 0) report_.bytes_copied = std::max(report_.bytes_copied, bytes_done_);
+  // After a pause for Veeam, rsync's own figures cover only the last run (and its progress
+  // counts a resumed partial file again): the copy as a whole moved what the estimate planned.
+  if (report_.veeam_pauses > 0) {
+    report_.bytes_copied = e.bytes_to_copy;
+    report_.files_copied = e.files_to_copy;
+  }
   on_progress(report_.bytes_copied, true);
   return State::finish;
 }

@@ -82,7 +82,8 @@ ScopedUdevd::ScopedUdevd() {
     }
   }
   // Fill the database with every block device present now.
-  run_ok({"udevadm", "trigger", "--action=add", "--subsystem-match=block", "--settle"});
+  run_ok({"udevadm", "trigger", "--action=add", "--subsystem-match=block"});
+  settle();
 }
 
 ScopedUdevd::~ScopedUdevd() { stop(); }
@@ -109,7 +110,8 @@ void ScopedUdevd::stop() {
 void ScopedUdevd::settle() { (void)run({"udevadm", "settle", "--timeout=30"}); }
 
 void ScopedUdevd::refresh(const std::string& devnode) {
-  run_ok({"udevadm", "trigger", "--action=change", "--settle", devnode});
+  // No --settle here: it has no timeout, and would hang if the udevd went away meanwhile.
+  run_ok({"udevadm", "trigger", "--action=change", devnode});
   settle();
 }
 
