@@ -109,7 +109,8 @@ class Job {
   bool disk_complete_ = false;  // state.json says complete: never overwrite it with incomplete
   std::int64_t last_complete_at_ = 0;
 
-  RateEstimator rate_;
+  // No rate (and no ETA) before 5 s of copying: the first samples of rsync are tiny.
+  RateEstimator rate_{std::chrono::seconds(30), std::chrono::seconds(5)};
   std::uint64_t bytes_offset_ = 0;  // bytes done by earlier rsync runs (before a pause)
   std::uint64_t bytes_done_ = 0;
   std::chrono::milliseconds last_status_{0};
