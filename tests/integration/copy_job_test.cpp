@@ -345,40 +345,30 @@ TEST(CopyJob, LockHeldByAnotherProcessStopsTheJob) {
   EXPECT_THAT(str(mails[0], "subject"), HasSubstr("FAILED"));
 }
 
-// True once some regular file below the disk's mount point (the copier's own directory
-// aside) holds data: rsync has started writing.
-bool wait_for_data_on(const std::string& mount_point, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(mount_point, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it.depth() == 0 && it->path().filename() == ".usb-backup-copier") {
-        it.disable_recursion_pending();
-        continue;
-      }
-      std::error_code size_ec;
-      if (it->is_regular_file(size_ec) && it->file_size(size_ec) > 0 && !size_ec) return true;
-    }
-    std::this_thread::sleep_for(10ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
-}
-
 TEST(CopyJob, SigtermMidCopyLeavesAnIncompleteMarkedDiskThatTheNextRunCompletes) {
-  // Big files, so that rsync runs for seconds; once the status file says "copying" and
-  // data reaches the disk, the copy is surely under way. (The status file itself shows
-  // bytes done only every 2 s, which a cached copy of this size may outrun.)
-  CopyFixture f({.disk_mib = 1100});
-  for (int i = 0; i < 6; ++i) make_file(f.source() + "/Nightly/part" + std::to_string(i) + ".vbk", 128u << 20, i + 1);
+  // The copy rsync is held stopped from its start (a cached copy of any size may be over
+  // before the test could act) and let through in short steps until data reaches the
+  // disk: then the copy is surely under way, and stays so until the SIGTERM.
+  CopyFixture f({.disk_mib = 400});
+  for (int i = 0; i < 6; ++i) make_file(f.source() + "/Nightly/part" + std::to_string(i) + ".vbk", 32u << 20, i + 1);
 
   auto copier = f.start_copy();
-  const bool copying =
-      f.wait_for_status([](const auto& s) { return field(s, "phase") == "copying"; }, 60s) &&
-      wait_for_data_on(f.mount_point(), 60s);
-  ASSERT_TRUE(copying) << copier->output_so_far();
+  // Lets rsync go once the copier passes the SIGTERM on to it.
+  RsyncFreezer freezer(copier->pid());
+  ASSERT_TRUE(freezer.wait_frozen(60s)) << copier->output_so_far();
+  ASSERT_TRUE(f.wait_for_status([](const auto& s) { return field(s, "phase") == "copying"; }, 60s))
+      << copier->output_so_far();
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (file_bytes_below(f.mount_point(), disk_own_entries()) == 0 && std::chrono::steady_clock::now() < deadline) {
+    freezer.pulse(10ms);
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(file_bytes_below(f.mount_point(), disk_own_entries()), 0u) << "nothing reached the disk";
+  ASSERT_TRUE(copier->running()) << copier->output_so_far();
   copier->signal(SIGTERM);
   const auto r = copier->wait(60s);
   ASSERT_TRUE(r) << "the copier did not end after SIGTERM: " << copier->output_so_far();
+  EXPECT_TRUE(freezer.continued_on_stop_signal());
   EXPECT_EQ(r->exit_code, 1) << r->output;
   EXPECT_THAT(r->output, HasSubstr("Stopped by SIGTERM"));
   EXPECT_TRUE(f.disk_released());

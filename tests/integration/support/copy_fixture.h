@@ -32,8 +32,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/json.h"
@@ -84,6 +86,67 @@ class ChildProcess {
 // Runs argv to the end (killed after timeout, then the result says 137 or so).
 CopierResult run_program(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::minutes(3));
+
+// ---------------------------------------------------------------------------------------
+// Holding a copy mid-way.
+
+// Makes the copier's copy pass as slow as the test needs, whatever the machine: a page-
+// cached copy of hundreds of MiB is over in a second, before a test can act "mid-copy".
+// A thread polls /proc every 2 ms for the copy rsync below `copier` (the one with
+// --info=progress2; the dry run runs freely) and stops its process group (the copier
+// starts rsync as a group leader) with SIGSTOP the moment it appears: like a disk that
+// takes no more data. Freezes once; after a release the copy runs to its end.
+//
+// Released (SIGCONT to the group) by resume(), after options.hold, or, with
+// continue_on_stop_signal, as soon as the copier's SIGTERM is pending in the stopped
+// rsync: a stopped process acts on no signal but SIGKILL/SIGCONT, and the copier
+// SIGKILLs only after a grace of seconds. The destructor releases a group still stopped.
+struct RsyncFreezerOptions {
+  std::chrono::milliseconds hold = std::chrono::hours(1);
+  bool continue_on_stop_signal = true;
+};
+
+class RsyncFreezer {
+ public:
+  explicit RsyncFreezer(pid_t copier, RsyncFreezerOptions options = {});
+  ~RsyncFreezer();
+  RsyncFreezer(const RsyncFreezer&) = delete;
+  RsyncFreezer& operator=(const RsyncFreezer&) = delete;
+
+  // Waits until the copy rsync is stopped; false on timeout.
+  bool wait_frozen(std::chrono::milliseconds timeout);
+  bool frozen();
+  // The stopped group (rsync's pid), 0 before it was found.
+  pid_t group();
+  // Lets the stopped group run for `run`, then stops it again.
+  void pulse(std::chrono::milliseconds run);
+  // SIGCONT, and no more freezing.
+  void resume();
+  // SIGTERM is pending in the stopped rsync (the copier asked it to end).
+  bool stop_signal_pending();
+  // It was released because the copier's SIGTERM arrived.
+  bool continued_on_stop_signal();
+
+ private:
+  void watch();
+  void release_locked();
+
+  pid_t copier_;
+  RsyncFreezerOptions options_;
+  std::mutex mutex_;
+  pid_t group_ = 0;
+  bool frozen_ = false;
+  bool released_ = false;
+  bool on_stop_signal_ = false;
+  bool quit_ = false;
+  std::chrono::steady_clock::time_point frozen_at_{};
+  std::thread thread_;
+};
+
+// The bytes of all regular files below root (those vanishing meanwhile count 0); top-level
+// entries named in skip_top are left out. What rsync has written so far, temporary files
+// included.
+std::uint64_t file_bytes_below(const std::string& root, const std::vector<std::string>& skip_top = {});
 
 // ---------------------------------------------------------------------------------------
 // Trees.

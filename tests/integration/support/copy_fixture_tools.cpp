@@ -14,6 +14,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -126,6 +129,184 @@ CopierResult run_program(const std::vector<std::string>& argv, std::chrono::mill
 }
 
 void poll_pause() { std::this_thread::sleep_for(50ms); }
+
+// ---------------------------------------------------------------------------------------
+// Holding a copy mid-way.
+
+namespace {
+
+struct ProcStat {
+  pid_t pid = 0, ppid = 0, pgrp = 0;
+};
+
+// "pid (comm) state ppid pgrp ...": comm may hold blanks and parentheses.
+std::optional<ProcStat> read_stat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  char state = 0;
+  ProcStat st;
+  st.pid = pid;
+  if (!(rest >> state >> st.ppid >> st.pgrp)) return std::nullopt;
+  return st;
+}
+
+std::string read_cmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+// The copy rsync below copier, as the leader of its own process group; 0 while none runs.
+pid_t find_copy_rsync(pid_t copier) {
+  std::vector<ProcStat> table;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (const auto st = read_stat(std::stoi(name))) table.push_back(*st);
+  }
+  std::map<pid_t, pid_t> parent;
+  for (const auto& p : table) parent[p.pid] = p.ppid;
+  for (const auto& p : table) {
+    if (p.pgrp != p.pid || p.pid == copier) continue;
+    bool below = false;
+    for (pid_t up = p.ppid; up > 1 && !below; ) {
+      below = up == copier;
+      const auto it = parent.find(up);
+      if (it == parent.end()) break;
+      up = it->second;
+    }
+    if (!below) continue;
+    // Before its exec the spawned child still shows the copier's argv.
+    const std::string cmd = read_cmdline(p.pid);
+    if (cmd.find("--info=progress2") != std::string::npos && cmd.find("--dry-run") == std::string::npos)
+      return p.pid;
+  }
+  return 0;
+}
+
+// SIGTERM in the "SigPnd:" or "ShdPnd:" mask of /proc/<pid>/status.
+bool sigterm_pending(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("SigPnd:") && !line.starts_with("ShdPnd:")) continue;
+    const auto mask = std::stoull(line.substr(line.find(':') + 1), nullptr, 16);
+    if (mask & (1ULL << (SIGTERM - 1))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RsyncFreezer::RsyncFreezer(pid_t copier, RsyncFreezerOptions options)
+    : copier_(copier), options_(options), thread_([this] { watch(); }) {}
+
+RsyncFreezer::~RsyncFreezer() {
+  {
+    std::lock_guard lock(mutex_);
+    quit_ = true;
+  }
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  if (frozen_) release_locked();
+}
+
+void RsyncFreezer::watch() {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (quit_ || released_) return;
+      if (!frozen_) {
+        if (const pid_t rsync = find_copy_rsync(copier_); rsync > 0 && ::kill(-rsync, SIGSTOP) == 0) {
+          group_ = rsync;
+          frozen_ = true;
+          frozen_at_ = std::chrono::steady_clock::now();
+        }
+      } else if (::kill(-group_, 0) != 0) {
+        // The group is gone (killed outright): nothing left to hold.
+        frozen_ = false;
+        released_ = true;
+      } else if (options_.continue_on_stop_signal && sigterm_pending(group_)) {
+        on_stop_signal_ = true;
+        release_locked();
+      } else if (std::chrono::steady_clock::now() - frozen_at_ >= options_.hold) {
+        release_locked();
+      }
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+}
+
+void RsyncFreezer::release_locked() {
+  if (frozen_) (void)::kill(-group_, SIGCONT);
+  frozen_ = false;
+  released_ = true;
+}
+
+bool RsyncFreezer::wait_frozen(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!frozen()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+bool RsyncFreezer::frozen() {
+  std::lock_guard lock(mutex_);
+  return frozen_;
+}
+
+pid_t RsyncFreezer::group() {
+  std::lock_guard lock(mutex_);
+  return group_;
+}
+
+void RsyncFreezer::pulse(std::chrono::milliseconds run) {
+  std::lock_guard lock(mutex_);
+  if (!frozen_) return;
+  (void)::kill(-group_, SIGCONT);
+  std::this_thread::sleep_for(run);
+  (void)::kill(-group_, SIGSTOP);
+}
+
+void RsyncFreezer::resume() {
+  std::lock_guard lock(mutex_);
+  release_locked();
+}
+
+bool RsyncFreezer::stop_signal_pending() {
+  std::lock_guard lock(mutex_);
+  return group_ > 0 && sigterm_pending(group_);
+}
+
+bool RsyncFreezer::continued_on_stop_signal() {
+  std::lock_guard lock(mutex_);
+  return on_stop_signal_;
+}
+
+std::uint64_t file_bytes_below(const std::string& root, const std::vector<std::string>& skip_top) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it.depth() == 0 &&
+        std::find(skip_top.begin(), skip_top.end(), it->path().filename().string()) != skip_top.end()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code file_ec;
+    if (it->is_regular_file(file_ec) && !file_ec) {
+      const auto size = it->file_size(file_ec);
+      if (!file_ec) total += size;
+    }
+  }
+  return total;
+}
 
 // ---------------------------------------------------------------------------------------
 // Trees.
