@@ -86,6 +86,20 @@ void read_disks(ConfigReader& r, Config& c) {
   }
 }
 
+// An optional key naming a file that must exist; `what_to_do` ends the message.
+void read_existing_file(ConfigReader& r, const ConfigEnvironment& env, const std::string& section,
+                        const std::string& key, const std::string& example,
+                        const std::string& what_to_do, std::string& out) {
+  const auto path = r.read_path(section, key, example);
+  if (!path) return;
+  if (!env.file_mode(*path) || env.is_directory(*path)) {
+    r.error(r.find(section, key)->line, section + "." + key,
+            quoted(*path) + " does not exist or is not a file; " + what_to_do);
+    return;
+  }
+  out = *path;
+}
+
 void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   const std::optional<std::string> source =
       r.required_single("Backup", "backup-source",
@@ -137,15 +151,9 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   set_path("rsync-log-file-path", "/var/log/usb-backup-copier-rsync.log", c.rsync_log_file_path);
   set_path("state-directory", "/var/lib/usb-backup-copier", c.state_directory);
   set_path("runtime-directory", "/run/usb-backup-copier", c.runtime_directory);
-  if (auto p = r.read_path("Backup", "rsync-excludes-file", "/etc/usb-backup-copier/excludes")) {
-    if (!env.file_mode(*p) || env.is_directory(*p)) {
-      r.error(r.find("Backup", "rsync-excludes-file")->line, "Backup.rsync-excludes-file",
-              quoted(*p) + " does not exist or is not a file; create it (one rsync exclude " +
-                  "pattern per line) or delete this line");
-    } else {
-      c.rsync_excludes_file = *p;
-    }
-  }
+  read_existing_file(r, env, "Backup", "rsync-excludes-file", "/etc/usb-backup-copier/excludes",
+                     "create it (one rsync exclude pattern per line) or delete this line",
+                     c.rsync_excludes_file);
 
   constexpr int kWeekMinutes = 7 * 24 * 60;
   r.read_int("Backup", "wait-for-veeam-minutes", 0, kWeekMinutes, "minutes",
@@ -266,15 +274,10 @@ void read_mail(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   }
 
   read_mail_login(r, c, env);
-  if (auto p = r.read_path("Mail", "ca-file", "/etc/usb-backup-copier/mail-ca.pem")) {
-    if (!env.file_mode(*p) || env.is_directory(*p)) {
-      r.error(r.find("Mail", "ca-file")->line, "Mail.ca-file",
-              quoted(*p) + " does not exist or is not a file; put the PEM certificate of the CA " +
-                  "that signed the mail server's certificate there, or delete this line");
-    } else {
-      c.mail_ca_file = *p;
-    }
-  }
+  read_existing_file(r, env, "Mail", "ca-file", "/etc/usb-backup-copier/mail-ca.pem",
+                     "put the PEM certificate of the CA that signed the mail server's "
+                     "certificate there, or delete this line",
+                     c.mail_ca_file);
   r.read_bool("Mail", "send-start-mail", c.send_start_mail);
 }
 
