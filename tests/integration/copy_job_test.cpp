@@ -4,8 +4,8 @@
 // what an admin would check afterwards: the disk (mounted read-only after the copier has
 // exited), the history database, the mails and the exit code.
 //
-// Only ext4 and xfs are tested here: this kernel has no vfat or exfat driver, so those
-// filesystems are covered by the VM tests (tests/e2e), which boot a full Debian kernel.
+// Only ext4 and xfs are tested here: this kernel has no vfat or exfat driver. A copy onto
+// those belongs in the VM tests (tests/e2e), which boot a full Debian kernel.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
