@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <thread>
+#include <chrono>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,18 @@ namespace {
 
 // Several processes use the database; the copier's insert may wait for the web page's read.
 constexpr int kBusyTimeoutMs = 10000;
+
+// sqlite3_exec that waits out SQLITE_BUSY. The busy handler is not called everywhere: two
+// processes switching a new database to WAL at once get SQLITE_BUSY at once (SQLite gives
+// up rather than risk a deadlock), so the statement is tried again within the same limit.
+int exec_waiting(sqlite3* db, const char* sql) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    const int r = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (r != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS runs ("
@@ -158,10 +172,10 @@ bool SqliteHistory::open(bool create) {
   }
   // WAL lets readers (status, web page) go on while the copier writes. The setting is
   // stored in the file; asking again on every open is cheap.
-  if (const int r = sqlite3_exec(db.get(), "PRAGMA journal_mode=WAL;", nullptr, nullptr, nullptr); r != SQLITE_OK) {
+  if (const int r = exec_waiting(db.get(), "PRAGMA journal_mode=WAL;"); r != SQLITE_OK) {
     throw_sqlite(db.get(), r, "PRAGMA journal_mode=WAL on '" + path_ + "'");
   }
-  if (const int r = sqlite3_exec(db.get(), kSchema, nullptr, nullptr, nullptr); r != SQLITE_OK) {
+  if (const int r = exec_waiting(db.get(), kSchema); r != SQLITE_OK) {
     throw_sqlite(db.get(), r, "CREATE TABLE runs in '" + path_ + "'");
   }
   db_ = std::move(db);
