@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "support/forked.h"
 #include "support/loop_disk.h"
 #include "sys/posix_process_runner.h"
 
@@ -256,43 +257,34 @@ TEST_F(FlockTest, ProcessesRacingForTheLockNeverHoldItTogether) {
   const std::string marker = dir_ + "/inside";
   constexpr int kProcesses = 4;
   constexpr int kRounds = 200;
-  std::vector<pid_t> pids;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      int code = 0;
-      try {
-        FlockRunLock lock;
-        for (int done = 0; done < kRounds;) {
-          const LockResult r = lock.acquire(path_);
-          if (r == LockResult::busy) {
-            (void)::sched_yield();
-            continue;
-          }
-          if (r == LockResult::taken_over_stale) code |= 2;
-          const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-          if (fd < 0) {
-            code |= 1;
-          } else {
-            ::close(fd);
-            (void)::unlink(marker.c_str());
-          }
-          lock.release_and_remove();
-          ++done;
+  const auto codes = test::run_in_children(kProcesses, [&](int) {
+    int code = 0;
+    try {
+      FlockRunLock lock;
+      for (int done = 0; done < kRounds;) {
+        const LockResult r = lock.acquire(path_);
+        if (r == LockResult::busy) {
+          (void)::sched_yield();
+          continue;
         }
-      } catch (...) {
-        code |= 4;
+        if (r == LockResult::taken_over_stale) code |= 2;
+        const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+          code |= 1;
+        } else {
+          ::close(fd);
+          (void)::unlink(marker.c_str());
+        }
+        lock.release_and_remove();
+        ++done;
       }
-      ::_exit(code);
+    } catch (...) {
+      code |= 4;
     }
-    pids.push_back(pid);
-  }
-  for (const pid_t pid : pids) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    const int code = WEXITSTATUS(status);
+    return code;
+  });
+  for (const int code : codes) {
+    ASSERT_GE(code, 0) << "a child did not exit normally";
     EXPECT_EQ(code & 1, 0) << "two processes held the lock at once";
     EXPECT_EQ(code & 2, 0) << "a clean release was reported as a dead run";
     EXPECT_EQ(code & 4, 0) << "acquire or release threw";

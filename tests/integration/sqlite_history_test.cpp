@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "support/forked.h"
 #include "support/loop_disk.h"
 
 namespace ubc {
@@ -154,31 +155,20 @@ TEST_F(SqliteHistoryTest, ProcessesWritingAtTheSameTimeAllSucceed) {
   // fail with "database is locked". The first writers race to create the schema too.
   constexpr int kProcesses = 4;
   constexpr int kRowsEach = 50;
-  std::vector<pid_t> pids;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      int code = 0;
-      try {
-        SqliteHistory history(state_);
-        for (int i = 0; i < kRowsEach; ++i) {
-          history.record(report_for("DISK-" + std::to_string(p), 1000 * p + i, Outcome::success));
-          if (i % 10 == 0) (void)history.last_run_per_disk();
-        }
-      } catch (const std::exception& e) {
-        (void)!::write(2, e.what(), std::strlen(e.what()));
-        code = 1;
+  const auto codes = test::run_in_children(kProcesses, [&](int p) {
+    try {
+      SqliteHistory history(state_);
+      for (int i = 0; i < kRowsEach; ++i) {
+        history.record(report_for("DISK-" + std::to_string(p), 1000 * p + i, Outcome::success));
+        if (i % 10 == 0) (void)history.last_run_per_disk();
       }
-      ::_exit(code);
+    } catch (const std::exception& e) {
+      (void)!::write(2, e.what(), std::strlen(e.what()));
+      return 1;
     }
-    pids.push_back(pid);
-  }
-  for (const pid_t pid : pids) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed";
-  }
+    return 0;
+  });
+  for (const int code : codes) EXPECT_EQ(code, 0) << "a writer failed";
   SqliteHistory history(state_);
   EXPECT_EQ(history.recent(10000).size(), static_cast<std::size_t>(kProcesses * kRowsEach));
   EXPECT_EQ(history.last_run_per_disk().size(), static_cast<std::size_t>(kProcesses));
