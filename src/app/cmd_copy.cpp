@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `usb-backup-copier copy`: the composition root of the copy job.
+// `usb-backup-copier copy` and `verify`: the composition root of the job.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -15,6 +15,7 @@
 #include "sys/libmount_mounter.h"
 #include "sys/log_setup.h"
 #include "sys/logind_inhibitor.h"
+#include "sys/openssl_file_hasher.h"
 #include "sys/posix_file_system.h"
 #include "sys/posix_process_runner.h"
 #include "sys/process_info.h"
@@ -30,6 +31,10 @@ namespace {
 constexpr const char* kCopyUsage =
     "usage: usb-backup-copier [--config PATH] copy (--device /dev/sdX1 | --uuid UUID | --auto)\n"
     "                         [--allow-mass-delete]\n";
+constexpr const char* kVerifyUsage =
+    "usage: usb-backup-copier [--config PATH] verify (--device /dev/sdX1 | --uuid UUID)\n";
+
+int run_job(const Invocation& inv, const JobRequest& request);
 
 }  // namespace
 
@@ -48,7 +53,28 @@ int cmd_copy(const Invocation& inv) {
   if (device) request = {JobRequest::By::device, *device, request.allow_mass_delete};
   if (uuid) request = {JobRequest::By::uuid, *uuid, request.allow_mass_delete};
   if (automatic) request = {JobRequest::By::first_present, "", request.allow_mass_delete};
+  return run_job(inv, request);
+}
 
+int cmd_verify(const Invocation& inv) {
+  std::vector<std::string> args = inv.args;
+  std::string error;
+  const auto device = take_option(args, "--device", error);
+  const auto uuid = take_option(args, "--uuid", error);
+  if (!error.empty()) return usage_error(inv.program, error, kVerifyUsage);
+  if (!args.empty()) return usage_error(inv.program, "unexpected argument '" + args.front() + "'", kVerifyUsage);
+  if (int(device.has_value()) + int(uuid.has_value()) != 1)
+    return usage_error(inv.program, "verify needs exactly one of --device or --uuid", kVerifyUsage);
+  JobRequest request;
+  request.by = device ? JobRequest::By::device : JobRequest::By::uuid;
+  request.value = device ? *device : *uuid;
+  request.action = JobAction::verify;
+  return run_job(inv, request);
+}
+
+namespace {
+
+int run_job(const Invocation& inv, const JobRequest& request) {
   setup_logging("usb-backup-copier");
   // Stop requests must be seen from the very start: the unit may be stopped while waiting.
   SignalStop stop;
@@ -72,17 +98,20 @@ int cmd_copy(const Invocation& inv) {
   LeaseDirectory veeam(*config, request.value);
   PosixProcessRunner processes;
   PosixFileSystem fs;
+  OpensslFileHasher hasher;
   StatusFileSink status(config->runtime_directory);
   SqliteHistory history(config->state_directory);
   CurlMailer mailer(*config, host_name());
   LogindInhibitor inhibitor;
   SystemClock clock(&stop);
-  Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, status,
+  Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
               history, mailer, inhibitor, clock, stop};
 
   Job job(*config, ports, JobContext{host_name(), process_id(), process_environment()});
   const JobReport report = job.run(request);
   return exit_code(report);
 }
+
+}  // namespace
 
 }  // namespace ubc

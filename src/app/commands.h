@@ -19,6 +19,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/usb-backup-copier/config
 
 // usb-backup-copier
 int cmd_copy(const Invocation& inv);
+int cmd_verify(const Invocation& inv);
 int cmd_match(const Invocation& inv);
 int cmd_check_config(const Invocation& inv);
 int cmd_status(const Invocation& inv);

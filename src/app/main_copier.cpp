@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// usb-backup-copier: copy, match, check-config, status.
+// usb-backup-copier: copy, verify, match, check-config, status.
 #include <iostream>
 
 #include "app/cli.h"
@@ -13,6 +13,8 @@ constexpr const char* kUsage =
     "usage: usb-backup-copier [--config PATH] COMMAND [OPTIONS]\n"
     "  copy (--device /dev/sdX1 | --uuid UUID | --auto) [--allow-mass-delete]\n"
     "                      copy the repository onto a whitelisted disk\n"
+    "  verify (--device /dev/sdX1 | --uuid UUID)\n"
+    "                      check the disk's files against its checksum manifest\n"
     "  match UUID          exit 0 if UUID is whitelisted, 1 if not (silent)\n"
     "  check-config        validate the configuration; exit 78 on errors\n"
     "  status [--json]     running and queued copies, and every disk's last run\n"
@@ -34,6 +36,7 @@ int dispatch(const ubc::Invocation& whole) {
     return ubc::kExitOk;
   }
   if (command == "copy") return ubc::cmd_copy(inv);
+  if (command == "verify") return ubc::cmd_verify(inv);
   if (command == "match") return ubc::cmd_match(inv);
   if (command == "check-config") return ubc::cmd_check_config(inv);
   if (command == "status") return ubc::cmd_status(inv);

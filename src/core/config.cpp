@@ -100,6 +100,23 @@ void read_existing_file(ConfigReader& r, const ConfigEnvironment& env, const std
   out = *path;
 }
 
+// A key whose value is one of a few words (case-insensitive); anything else is an error
+// that says what the key takes.
+template <typename T>
+void read_choice(ConfigReader& r, std::string_view section, std::string_view key,
+                 std::initializer_list<std::pair<std::string_view, T>> choices, std::string_view expected,
+                 T& out) {
+  const IniEntry* entry = r.single(section, key);
+  if (entry == nullptr || entry->value.empty()) return;
+  const std::string word = lower(entry->value);
+  for (const auto& [name, value] : choices)
+    if (word == name) {
+      out = value;
+      return;
+    }
+  r.error(entry->line, ConfigReader::name(section, key), quoted(entry->value) + " is not " + std::string(expected));
+}
+
 void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   const std::optional<std::string> source =
       r.required_single("Backup", "backup-source",
@@ -170,6 +187,11 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   r.read_int("Backup", "max-delete-percent", 0, 100, "percent", c.max_delete_percent);
   r.read_bool("Backup", "copy-yields-to-veeam", c.copy_yields_to_veeam);
   r.read_bool("Backup", "source-must-be-mountpoint", c.source_must_be_mountpoint);
+  read_choice(r, "Backup", "verify",
+              {{"written", VerifyMode::written}, {"all", VerifyMode::all}, {"none", VerifyMode::none}},
+              "a verification mode; write written (read back what this run wrote), all (read back "
+              "every file) or none",
+              c.verify);
   bool enrollment = false;
   if (r.read_bool("Backup", "require-enrollment", enrollment) && enrollment) {
     r.error(r.find("Backup", "require-enrollment")->line, "Backup.require-enrollment",
@@ -246,21 +268,11 @@ void read_mail(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   }
   c.cc_mails = r.read_mail_list("Mail", "cc");
 
-  if (const IniEntry* security = r.single("Mail", "security");
-      security && !security->value.empty()) {
-    const std::string mode = lower(security->value);
-    if (mode == "starttls") {
-      c.mail_security = MailSecurity::starttls;
-    } else if (mode == "tls") {
-      c.mail_security = MailSecurity::tls;
-    } else if (mode == "none") {
-      c.mail_security = MailSecurity::none;
-    } else {
-      r.error(security->line, "Mail.security",
-              quoted(security->value) + " is not a security mode; write starttls (port 587), " +
-                  "tls (implicit TLS, port 465, also called SSL) or none (unencrypted, port 25)");
-    }
-  }
+  read_choice(r, "Mail", "security",
+              {{"starttls", MailSecurity::starttls}, {"tls", MailSecurity::tls}, {"none", MailSecurity::none}},
+              "a security mode; write starttls (port 587), tls (implicit TLS, port 465, also called "
+              "SSL) or none (unencrypted, port 25)",
+              c.mail_security);
   r.read_int("Mail", "port", 1, 65535, "", c.mail_port, 587);
   if (const IniEntry* port = r.find("Mail", "port"); port != nullptr && c.mail_port != 0) {
     if (c.mail_port == 465 && c.mail_security == MailSecurity::starttls) {
@@ -392,6 +404,15 @@ std::string format_problem(const std::string& path, const ConfigProblem& problem
   if (problem.severity == ConfigProblem::Severity::warning) out += "warning: ";
   out += problem.message;
   return out;
+}
+
+const char* to_string(VerifyMode mode) {
+  switch (mode) {
+    case VerifyMode::written: return "written";
+    case VerifyMode::all: return "all";
+    case VerifyMode::none: return "none";
+  }
+  return "written";
 }
 
 }  // namespace ubc

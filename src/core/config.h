@@ -13,6 +13,11 @@ namespace ubc {
 
 enum class MailSecurity { starttls, tls, none };
 
+// What the copy job reads back after the sync (DESIGN.md §4 step 9): the files this run
+// wrote, every file, or nothing.
+enum class VerifyMode { written, all, none };
+const char* to_string(VerifyMode mode);
+
 // One whitelisted disk and the extra recipients of its mails.
 struct DiskEntry {
   std::string uuid;  // lower-cased, as it will be compared
@@ -45,6 +50,7 @@ struct Config {
   int max_delete_percent = 50;
   bool source_must_be_mountpoint = false;
   int wait_for_queue_minutes = 720;
+  VerifyMode verify = VerifyMode::written;
 
   // [Mail]
   std::vector<std::string> sysop_mails;

@@ -40,6 +40,7 @@ constexpr KeySpec kKeys[] = {
     {"Backup", "max-delete-percent"},
     {"Backup", "source-must-be-mountpoint"},
     {"Backup", "wait-for-queue-minutes"},
+    {"Backup", "verify"},
     {"Mail", "to-mail-addresses-sysop"},
     {"Mail", "from-mail-address"},
     {"Mail", "cc"},

@@ -12,6 +12,8 @@ namespace ubc {
 inline constexpr const char* kDiskStateDir = ".usb-backup-copier";
 inline constexpr const char* kDiskStateFile = ".usb-backup-copier/state.json";
 inline constexpr const char* kDiskRunLogFile = ".usb-backup-copier/last-run.log";
+// state.json is small; anything bigger in its place is not ours.
+inline constexpr std::uint64_t kDiskStateMaxBytes = 1 << 20;
 
 struct DiskState {
   // "in-progress" while copying (and after a crash mid-copy), "complete" after a good

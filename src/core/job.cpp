@@ -75,6 +75,7 @@ Job::~Job() { cleanup(); }
 
 JobReport Job::run(const JobRequest& request) {
   report_ = JobReport{};
+  report_.action = request_action_ = request.action;
   report_.host = context_.host;
   report_.source = config_.backup_source;
   report_.mount_point = config_.backup_destination;
@@ -116,7 +117,10 @@ Job::State Job::step(State state, const JobRequest& request) {
     case State::estimate: return estimate(request);
     case State::check_space: return check_space();
     case State::copy: return copy();
+    case State::sync: return sync();
+    case State::verify: return verify();
     case State::finish: return finish();
+    case State::check_disk: return check_disk();
     case State::done: break;
   }
   return State::done;
@@ -171,9 +175,10 @@ Job::State Job::identify(const JobRequest& request) {
     return State::done;
   }
   report_.disk_mails = entry->mails;
-  log_->info("Disk {} with filesystem UUID {}{} ({}) is whitelisted; starting the copy job",
+  log_->info("Disk {} with filesystem UUID {}{} ({}) is whitelisted; starting the {}",
              device->devnode, device->uuid,
-             device->label.empty() ? "" : ", label '" + device->label + "'", device->fstype);
+             device->label.empty() ? "" : ", label '" + device->label + "'", device->fstype,
+             request.action == JobAction::verify ? "check of its copy" : "copy job");
   return State::claim;
 }
 
@@ -206,7 +211,8 @@ Job::State Job::queue() {
     ports_.clock.sleep(std::chrono::seconds(1));
   }
   if (announced) log_->info("The other copy is done; continuing");
-  return State::wait_for_veeam;
+  // Checking a disk reads only the disk: neither Veeam nor the source is involved.
+  return request_action_ == JobAction::verify ? State::mount : State::wait_for_veeam;
 }
 
 Job::WaitEnd Job::enter_veeam_gate() {
@@ -263,9 +269,16 @@ Job::State Job::check_source() {
   if (config_.source_must_be_mountpoint && !ports_.fs.is_mountpoint(src))
     return stop(Outcome::failed, "The backup source '" + src + "' is not a mount point",
                 "Mount the repository there (source-must-be-mountpoint = yes); the disk was not touched");
-  std::uint64_t entries = ports_.fs.count_entries(src);
+  // What a filesystem keeps at its root by itself (lost+found, ...) and our own lock file are
+  // no backups: a source holding only those is empty.
   const std::string lock = lock_path();
-  if (parent_of(lock) == src && ports_.fs.kind(lock) != PathKind::missing && entries > 0) --entries;
+  std::uint64_t entries = 0;
+  for (const auto& name : ports_.fs.list_entries(src)) {
+    const auto& own = disk_own_entries();
+    if (std::find(own.begin(), own.end(), name) != own.end()) continue;
+    if (parent_of(lock) == src && src + "/" + name == lock) continue;
+    ++entries;
+  }
   if (entries == 0)
     return stop(Outcome::failed, "The backup source '" + src + "' is empty",
                 "Check that the repository is mounted and holds the backups; the disk was not touched");

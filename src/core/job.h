@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/manifest.h"
+#include "core/verification.h"
 #include "core/progress.h"
 #include "core/report.h"
 #include "core/rsync.h"
@@ -32,6 +34,7 @@ struct JobRequest {
   By by = By::device;
   std::string value;  // device node or filesystem UUID
   bool allow_mass_delete = false;  // `copy --allow-mass-delete`: override once
+  JobAction action = JobAction::copy;  // `verify`: check the disk against its manifest
 };
 
 struct JobContext {
@@ -52,7 +55,7 @@ class Job {
  private:
   enum class State {
     identify, claim, queue, wait_for_veeam, check_source, mount, lock, estimate,
-    check_space, copy, finish, done,
+    check_space, copy, sync, verify, finish, check_disk, done,
   };
   enum class WaitEnd { entered, timed_out, stopped };
   struct RsyncEnd {
@@ -72,7 +75,10 @@ class Job {
   State estimate(const JobRequest& request);
   State check_space();
   State copy();
+  State sync();
+  State verify();
   State finish();
+  State check_disk();
 
   State stop(Outcome outcome, std::string reason, std::string advice = {});
   State stopped_from_outside();
@@ -81,6 +87,17 @@ class Job {
   RsyncEnd run_rsync(RsyncMode mode, RsyncOutputReader& reader);
   bool pause_for_veeam();
   void on_progress(std::uint64_t bytes_done, bool force_log);
+  void start_progress(Phase phase, std::uint64_t total);
+  // Verification helpers (job_verify.cpp).
+  std::vector<DiskFile> files_on_disk();
+  Manifest read_disk_manifest(bool with_stamps);
+  void write_disk_manifest(const Manifest& manifest);
+  void remove_disk_manifest();
+  bool keep_verifying(std::uint64_t file_bytes_read);
+  State verification_failed();
+  void remember_damaged(const std::vector<std::string>& paths);
+  void replace_damaged();
+  void forget_damaged();
   void cleanup();
   void unmount_disk();
   void write_disk_state(const std::string& state, const std::string& reason);
@@ -94,6 +111,7 @@ class Job {
   const Config& config_;
   Ports& ports_;
   JobContext context_;
+  JobAction request_action_ = JobAction::copy;
   std::shared_ptr<RunLogSink> run_log_;
   std::shared_ptr<spdlog::logger> log_;
   JobReport report_;
@@ -105,7 +123,7 @@ class Job {
   bool mounted_ = false;
   bool locked_ = false;
   bool inhibited_ = false;
-  bool first_copy_ = true;
+  bool start_mail_sent_ = false;
   bool disk_complete_ = false;  // state.json says complete: never overwrite it with incomplete
   std::int64_t last_complete_at_ = 0;
 
@@ -116,12 +134,20 @@ class Job {
   std::chrono::milliseconds last_status_{0};
   std::chrono::milliseconds last_progress_log_{0};
   std::chrono::milliseconds copy_started_{0};
+  std::uint64_t progress_total_ = 0;  // of the phase whose progress is shown (copy, verify)
+  // Sums taken by this run's verification so far: a pause for Veeam goes back to the copy,
+  // and the files already checked and not copied again are not read twice.
+  Manifest verified_;
+  std::uint64_t verified_bytes_before_file_ = 0;
 };
 
 // The mount options for a filesystem type, and the kernel's name for udev's type
 // ("ntfs" is mounted with ntfs3); nullopt for types the copier does not mount.
 std::optional<std::string> kernel_fstype(const std::string& udev_fstype);
 std::string mount_options_for(const std::string& kernel_fstype);
+
+// What the space check adds to the bytes to copy (see check_space).
+std::uint64_t space_margin(const Estimate& estimate);
 
 // The configuration as the log shows it with `debug = true`; passwords masked.
 std::vector<std::string> describe_config(const Config& config);

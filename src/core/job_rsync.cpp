@@ -105,10 +105,22 @@ bool Job::pause_for_veeam() {
   return true;
 }
 
+void Job::start_progress(Phase phase, std::uint64_t total) {
+  progress_total_ = total;
+  bytes_offset_ = 0;
+  bytes_done_ = 0;
+  rate_.reset();
+  status_.bytes_done = 0;
+  status_.bytes_total = total;
+  status_.rate_bytes_per_second = 0;
+  status_.eta_seconds.reset();
+  set_phase(phase);
+}
+
 void Job::on_progress(std::uint64_t bytes_done, bool force_log) {
   const auto t = now();
   bytes_done_ = bytes_done;
-  const std::uint64_t total = report_.estimate ? report_.estimate->bytes_to_copy : 0;
+  const std::uint64_t total = progress_total_;
   rate_.add(t, bytes_done);
   status_.bytes_done = std::min(bytes_done, total == 0 ? bytes_done : total);
   status_.bytes_total = total;

@@ -39,11 +39,13 @@ Job::State Job::mount() {
   if (ports_.fs.is_mountpoint(target))
     return stop(Outcome::failed, "Something else is already mounted at '" + target + "'",
                 "Unmount it ('umount " + target + "'), then plug the disk in again");
-  if (ports_.fs.count_entries(target) != 0)
+  if (!ports_.fs.list_entries(target).empty())
     return stop(Outcome::failed, "The mount point '" + target + "' is not an empty directory",
                 "Move its contents away (they would be hidden by the disk), then plug the disk in again");
   set_phase(Phase::mounting);
-  const std::string options = mount_options_for(*fstype);
+  // `verify` only reads: mounted read-only, the disk stays exactly as it was.
+  const bool read_only = request_action_ == JobAction::verify;
+  const std::string options = mount_options_for(*fstype) + (read_only ? ",ro" : "");
   try {
     ports_.mounter.mount(disk.devnode, target, *fstype, options);
   } catch (const MountError& e) {
@@ -53,18 +55,25 @@ Job::State Job::mount() {
   mounted_ = true;
   log_->info("Mounted {} ({}) at '{}' with {}", disk.devnode, *fstype, target, options);
 
-  if (const auto text = ports_.fs.read_file(target + "/" + kDiskStateFile)) {
-    if (const auto previous = disk_state_from_json(*text)) {
-      first_copy_ = false;
-      last_complete_at_ = previous->state == "complete" ? previous->finished_at : previous->last_complete_at;
-      log_->info("The disk's last copy: {}{}", previous->state,
-                 previous->finished_at ? " at " + format_utc(previous->finished_at) : std::string());
-      if (previous->state == "in-progress")
-        warn("The disk's previous copy never finished (the copier was killed or the disk pulled out); "
-             "this run completes it");
+  std::optional<DiskState> previous;
+  try {
+    if (const auto text = ports_.fs.read_file(target + "/" + kDiskStateFile, kDiskStateMaxBytes)) {
+      previous = disk_state_from_json(*text);
+      if (!previous) warn("The disk's state file '" + std::string(kDiskStateFile) + "' is not valid; treated as no state");
     }
+  } catch (const std::system_error& e) {
+    // Anything on the disk is hostile: a FIFO, a link or a huge file in its place.
+    warn("The disk's state file could not be read (" + std::string(e.what()) + "); treated as no state");
   }
-  return State::lock;
+  if (previous) {
+    last_complete_at_ = previous->state == "complete" ? previous->finished_at : previous->last_complete_at;
+    log_->info("The disk's last copy: {}{}", previous->state,
+               previous->finished_at ? " at " + format_utc(previous->finished_at) : std::string());
+    if (previous->state == "in-progress" && !read_only)
+      warn("The disk's previous copy never finished (the copier was killed or the disk pulled out); "
+           "this run completes it");
+  }
+  return read_only ? State::check_disk : State::lock;
 }
 
 Job::State Job::lock() {
@@ -89,6 +98,7 @@ Job::State Job::lock() {
       log_->info("Took the run lock '{}'", path);
       break;
   }
+  replace_damaged();
   return State::estimate;
 }
 
@@ -117,9 +127,13 @@ Job::State Job::estimate(const JobRequest& request) {
              format_bytes(e.bytes_to_copy), e.files_to_copy, e.files_to_delete,
              format_bytes(e.bytes_to_delete), e.files_total);
 
-  if (!first_copy_ && e.files_to_delete > 0) {
-    const std::uint64_t on_disk = ports_.fs.count_files_recursive(config_.backup_destination);
-    const bool mass = on_disk == 0 || e.files_to_delete * 100 > on_disk * static_cast<std::uint64_t>(config_.max_delete_percent);
+  // The files actually on the disk, not our own record of them: a disk written by the
+  // older script, or whose state.json was lost, is protected too. Only an empty disk is a
+  // first copy.
+  const std::uint64_t on_disk =
+      e.files_to_delete > 0 ? ports_.fs.count_files_recursive(config_.backup_destination, disk_own_entries()) : 0;
+  if (on_disk > 0) {
+    const bool mass = e.files_to_delete * 100 > on_disk * static_cast<std::uint64_t>(config_.max_delete_percent);
     if (mass && !request.allow_mass_delete)
       return stop(Outcome::failed,
                   "The copy would delete " + std::to_string(e.files_to_delete) + " of the " +
@@ -133,14 +147,22 @@ Job::State Job::estimate(const JobRequest& request) {
   return State::check_space;
 }
 
+// Room beyond the bytes themselves, so that a full disk is found here and not mid-copy:
+// a block per file for rounding, 1 % for the filesystem's metadata (extents, checksums on
+// btrfs, directories), a line per file for the checksum manifest, and 16 MiB for the rest.
+std::uint64_t space_margin(const Estimate& e) {
+  return e.files_to_copy * 4096 + e.bytes_to_copy / 100 + e.files_total * 256 + (16ULL << 20);
+}
+
 Job::State Job::check_space() {
   const Estimate& e = *report_.estimate;
   const SpaceInfo space = ports_.fs.space(config_.backup_destination);
   // --delete-before frees what the source no longer has before anything is written; an
   // updated file needs room for its new version beside the old one.
-  const std::uint64_t needed = e.bytes_to_copy + e.largest_file;
+  const std::uint64_t needed = e.bytes_to_copy + e.largest_file + space_margin(e);
   const std::uint64_t available = space.free_bytes + e.bytes_to_delete;
-  log_->info("Space: {} needed, {} free on the disk ({} more after deletions)", format_bytes(needed),
+  log_->info("Space: {} needed (with {} margin for blocks, metadata and the manifest), {} free on the "
+             "disk ({} more after deletions)", format_bytes(needed), format_bytes(space_margin(e)),
              format_bytes(space.free_bytes), format_bytes(e.bytes_to_delete));
   if (needed > available)
     return stop(Outcome::failed,
@@ -155,12 +177,14 @@ Job::State Job::copy() {
   const Estimate& e = *report_.estimate;
   if (e.bytes_to_copy == 0 && e.files_to_copy == 0 && e.files_to_delete == 0) {
     log_->info("The disk is already up to date; nothing to copy");
-    return State::finish;
+    return State::sync;
   }
-  if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + report_.disk.uuid))
-    warn("Could not take a shutdown inhibitor lock (" + *error + "); a shutdown would interrupt the copy");
-  else
-    inhibited_ = true;
+  if (!inhibited_) {
+    if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + report_.disk.uuid))
+      warn("Could not take a shutdown inhibitor lock (" + *error + "); a shutdown would interrupt the copy");
+    else
+      inhibited_ = true;
+  }
 
   ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
   write_disk_state("in-progress", "");
@@ -173,16 +197,19 @@ Job::State Job::copy() {
         (row.outcome == "success" || row.outcome == "warning"))
       rate = static_cast<double>(row.bytes) / static_cast<double>(row.finished_at - row.started_at);
   if (rate) report_.estimated_seconds = static_cast<std::int64_t>(static_cast<double>(e.bytes_to_copy) / *rate);
-  if (config_.send_start_mail) {
+  if (config_.send_start_mail && !start_mail_sent_) {
+    start_mail_sent_ = true;
     const MailResult sent = ports_.mailer.send(compose_start_mail(config_, report_, rate));
     if (!sent.sent)
       warn("The start mail was not sent (" + sent.error + ")" +
            (sent.kept_in_outbox ? "; it is kept and sent with the next mails" : " and could not be kept"));
   }
 
-  set_phase(Phase::copying);
   log_->info("Copying {} to the disk", format_bytes(e.bytes_to_copy));
+  start_progress(Phase::copying, e.bytes_to_copy);
   copy_started_ = now();
+  // A pause for Veeam during the verification comes back here: this round adds its figures.
+  const int pauses_before = report_.veeam_pauses;
   RsyncOutputReader reader;
   const RsyncEnd end = run_rsync(RsyncMode::copy, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
@@ -192,27 +219,30 @@ Job::State Job::copy() {
   if (reader.skipped_non_regular() > 0)
     warn(std::to_string(reader.skipped_non_regular()) + " symlinks or special files were not copied: the disk's " +
          report_.disk.fstype + " filesystem cannot hold them");
+  std::uint64_t bytes = bytes_done_, files = 0;
   if (const auto stats = parse_rsync_stats(reader.text())) {
-    report_.bytes_copied = stats->transferred_file_size;
-    report_.files_copied = stats->regular_files_transferred;
-  } else {
-    report_.bytes_copied = bytes_done_;
+    bytes = stats->transferred_file_size;
+    files = stats->regular_files_transferred;
   }
   // After a pause for Veeam, rsync's own figures cover only the last run (and its progress
   // counts a resumed partial file again): the copy as a whole moved what the estimate planned.
-  if (report_.veeam_pauses > 0) {
-    report_.bytes_copied = e.bytes_to_copy;
-    report_.files_copied = e.files_to_copy;
+  if (report_.veeam_pauses > pauses_before) {
+    bytes = e.bytes_to_copy;
+    files = e.files_to_copy;
   }
-  on_progress(report_.bytes_copied, true);
-  return State::finish;
+  on_progress(bytes, true);
+  report_.bytes_copied += bytes;
+  report_.files_copied += files;
+  return State::sync;
 }
 
 Job::State Job::finish() {
+  // Only now, with the data synced and read back, may the disk say "complete".
   set_phase(Phase::finishing);
   write_disk_state("complete", "");
   disk_complete_ = true;
   log_->info("Marked the disk's copy complete");
+  forget_damaged();
   try {
     ports_.run_lock.release_and_remove();
     locked_ = false;

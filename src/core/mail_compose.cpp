@@ -112,6 +112,22 @@ std::string copied_line(const JobReport& r, const char* label) {
          plural(r.files_copied, "file", "files");
 }
 
+// "Verified: 12 files (3.0 GiB) read back from the disk, all equal; 40 unchanged" and the like.
+std::string verified_line(const JobReport& r) {
+  if (!r.verification) return "Verified: nothing read back (verify = none)";
+  const VerificationReport& v = *r.verification;
+  std::string line = "Verified: " + plural(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
+                     ") read back from the disk in " + format_duration(v.seconds);
+  if (v.mismatches + v.missing > 0)
+    line += ", " + plural(v.mismatches, "mismatch", "mismatches") +
+            (v.missing > 0 ? ", " + plural(v.missing, "file", "files") + " missing" : "");
+  else
+    line += ", all equal";
+  if (v.mode != "manifest") line += "; " + plural(v.files_kept, "unchanged file keeps its", "unchanged files keep their") + " sum";
+  if (v.mode == "manifest" && v.unlisted > 0) line += "; " + plural(v.unlisted, "file", "files") + " not in the manifest";
+  return line;
+}
+
 std::string free_space_line(const JobReport& r) {
   return "Free space left: " + (r.free_bytes_after ? format_bytes(*r.free_bytes_after) : "unknown");
 }
@@ -136,20 +152,24 @@ std::string attachment_name(const JobReport& r) {
 
 std::string success_body(const JobReport& r) {
   std::vector<std::string> lines;
-  if (r.outcome == Outcome::success) {
+  if (r.action == JobAction::verify) {
+    lines.push_back(std::string(r.outcome == Outcome::success ? "Result: OK." : "Result: WARNING.") +
+                    " Every file listed in the disk's checksum manifest matches it.");
+  } else if (r.outcome == Outcome::success) {
     lines.push_back("Result: OK. The copy is complete.");
   } else {
     lines.push_back("Result: WARNING. The copy is complete, with " +
                     plural(r.warnings.size(), "warning", "warnings") + ".");
   }
   lines.push_back(disk_line(r));
-  lines.push_back(copied_line(r, "Copied"));
-  lines.push_back("Duration: " + format_duration(duration_of(r)));
-  if (r.bytes_copied > 0 && duration_of(r) > 0) {
-    lines.push_back("Average speed: " +
-                    format_rate(static_cast<double>(r.bytes_copied) / static_cast<double>(duration_of(r))));
-  }
-  lines.push_back(free_space_line(r));
+  if (r.action == JobAction::copy) lines.push_back(copied_line(r, "Copied"));
+  lines.push_back(verified_line(r));
+  std::string duration = "Duration: " + format_duration(duration_of(r));
+  if (r.bytes_copied > 0 && duration_of(r) > 0)
+    duration += ", average speed " +
+                format_rate(static_cast<double>(r.bytes_copied) / static_cast<double>(duration_of(r)));
+  lines.push_back(duration);
+  if (r.action == JobAction::copy) lines.push_back(free_space_line(r));
   lines.push_back(warnings_count_line(r));
   lines.push_back(unplug_line(r));
   if (r.veeam_pauses > 0) {
@@ -177,7 +197,10 @@ std::string failure_body(const JobReport& r) {
   }
   lines.push_back("");
   lines.push_back(disk_line(r));
-  if (r.copy_started) {
+  if (r.verification) lines.push_back(verified_line(r));
+  if (r.action == JobAction::verify) {
+    lines.push_back("The disk was mounted read-only: nothing on it was changed.");
+  } else if (r.copy_started) {
     lines.push_back("The copy on this disk is incomplete: do not rely on it until a later copy succeeds.");
     lines.push_back(copied_line(r, "Copied before it stopped"));
   } else if (r.outcome != Outcome::not_whitelisted && r.outcome != Outcome::already_running) {
@@ -261,7 +284,8 @@ Email compose_start_mail(const Config& config, const JobReport& report,
 
 Email compose_end_mail(const Config& config, const JobReport& report) {
   Email mail = address_mail(config, report.disk_mails);
-  mail.subject = mail_subject(report.host, disk_name(report), verdict(report));
+  mail.subject = mail_subject(report.host, disk_name(report),
+                              (report.action == JobAction::verify ? "verify " : "") + verdict(report));
   mail.body = is_complete(report.outcome) ? success_body(report) : failure_body(report);
   mail.attachment_name = attachment_name(report);
   mail.attachment = report.run_log;

@@ -18,6 +18,13 @@ const char* to_string(Outcome outcome) {
   return "unknown";
 }
 
+std::string VerificationReport::problem_summary(std::uint64_t total) const {
+  std::string out;
+  for (const auto& p : problems) out += (out.empty() ? "" : ", ") + p;
+  if (total > problems.size()) out += " (and " + std::to_string(total - problems.size()) + " more)";
+  return out;
+}
+
 int exit_code(const JobReport& report) {
   switch (report.outcome) {
     case Outcome::success:

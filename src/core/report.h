@@ -39,7 +39,31 @@ struct Estimate {
   std::uint64_t bytes_to_delete = 0;  // freed on the disk before anything is written
 };
 
+// What was read back and compared (DESIGN.md §4 step 9, and the `verify` command).
+struct VerificationReport {
+  std::string mode;  // "written", "all" (a copy's read-back) or "manifest" (`verify`)
+  std::uint64_t files_checked = 0;  // read back from the disk and compared
+  std::uint64_t bytes_read = 0;     // read back from the disk
+  std::uint64_t files_kept = 0;     // unchanged since their sums were taken: not read again
+  std::uint64_t mismatches = 0;     // differ from the source (or the manifest), or unreadable
+  std::uint64_t missing = 0;        // `verify`: listed in the manifest, not on the disk
+  std::uint64_t unlisted = 0;       // `verify`: on the disk, not in the manifest
+  std::vector<std::string> problems;  // the first kMaxListedProblems, "'path': what"
+  std::int64_t seconds = 0;
+
+  static constexpr std::size_t kMaxListedProblems = 20;
+  bool failed() const { return mismatches > 0 || missing > 0; }
+  void add_problem(std::string text) {
+    if (problems.size() < kMaxListedProblems) problems.push_back(std::move(text));
+  }
+  // "'a': differs, 'b': missing (and 3 more)"
+  std::string problem_summary(std::uint64_t total) const;
+};
+
+enum class JobAction { copy, verify };
+
 struct JobReport {
+  JobAction action = JobAction::copy;
   std::string host;  // this server
   BlockDevice disk;
   std::vector<std::string> disk_mails;
@@ -59,6 +83,7 @@ struct JobReport {
   std::uint64_t bytes_copied = 0;
   std::uint64_t files_copied = 0;
   std::optional<std::uint64_t> free_bytes_after;
+  std::optional<VerificationReport> verification;
   int veeam_pauses = 0;
   bool copy_started = false;  // the disk was written to
   bool unmounted = false;     // safe to unplug

@@ -9,12 +9,6 @@ namespace ubc {
 
 namespace {
 
-// Entries at the root of the disk that belong to the disk, not to the backup: the
-// filesystem's own (fsck's lost+found, Windows' indexer and recycle bin) and ours.
-constexpr std::array<std::string_view, 4> kDiskOwnEntries{
-    "lost+found", "System Volume Information", "$RECYCLE.BIN", ".usb-backup-copier"};
-
-constexpr std::string_view kPartialDir = ".rsync-partial";
 
 // The dry run's line per file: 11 itemize characters, the size, the name. The name comes
 // last so that spaces in it need no quoting; rsync escapes the rest as \#ooo.
@@ -133,6 +127,12 @@ std::optional<ItemizedLine> parse_itemized(std::string_view l) {
 
 }  // namespace
 
+const std::vector<std::string>& disk_own_entries() {
+  static const std::vector<std::string> entries{"lost+found", "System Volume Information",
+                                                "$RECYCLE.BIN", ".usb-backup-copier"};
+  return entries;
+}
+
 bool fs_has_unix_ownership(std::string_view fstype) {
   // "fuseblk" is what a FUSE driver (exfat-fuse, ntfs-3g) reports; without a user map
   // they keep no Unix ownership either.
@@ -152,7 +152,7 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
       // The disk may be read on another machine with other user names.
       "--numeric-ids",
       // An interrupted file never stands under its real name as if it were complete.
-      "--partial-dir=" + std::string(kPartialDir)};
+      "--partial-dir=" + std::string(kRsyncPartialDir)};
 
   if (fs_has_unix_ownership(fstype)) {
     // Backup chains and test trees hold hard links; without this each link is a full copy.
@@ -169,7 +169,7 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
 
   // Our rules come before the admin's exclude file: rsync obeys the first rule that
   // matches, so nothing in that file can expose these.
-  for (std::string_view entry : kDiskOwnEntries) {
+  for (const std::string& entry : disk_own_entries()) {
     // P: never deleted from the disk root. H: a source entry of the same name is not sent
     // onto it (a source's own .usb-backup-copier/ must not overwrite the disk's state,
     // nor its lost+found or recycle bin end up in the backup).
@@ -179,7 +179,7 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
   // rsync adds this perishable rule by itself for a relative --partial-dir, but at the end
   // of all rules, where a rule from the exclude file could shadow it. Perishable, so a
   // directory that is deleted does not survive because of a partial dir inside it.
-  argv.push_back("--filter=-p " + std::string(kPartialDir) + "/");
+  argv.push_back("--filter=-p " + std::string(kRsyncPartialDir) + "/");
   if (const auto lock = path_below(config.backup_source, config.backup_lockfile_path))
     argv.push_back("--exclude=/" + rsync_literal_pattern(*lock));
 

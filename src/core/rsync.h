@@ -15,6 +15,13 @@ namespace ubc {
 
 enum class RsyncMode { dry_run, copy };
 
+// Entries at the root of a disk that belong to the disk, not to the copy: the filesystem's
+// own (lost+found, Windows' indexer and recycle bin) and ours (.usb-backup-copier). rsync
+// never deletes them; counting and checking the copy leaves them out.
+const std::vector<std::string>& disk_own_entries();
+// rsync's --partial-dir: a directory of that name anywhere holds unfinished files.
+inline constexpr std::string_view kRsyncPartialDir = ".rsync-partial";
+
 // Filesystems that hold Unix owners, modes and symlinks (ext4, xfs, btrfs, ...). vfat,
 // exfat and ntfs3 do not: ownership options are dropped and symlinks are skipped.
 bool fs_has_unix_ownership(std::string_view fstype);

@@ -13,7 +13,7 @@ namespace ubc {
 
 namespace {
 
-constexpr std::array<std::pair<Phase, const char*>, 9> kPhaseNames{{
+constexpr std::array<std::pair<Phase, const char*>, 11> kPhaseNames{{
     {Phase::starting, "starting"},
     {Phase::queued, "queued"},
     {Phase::waiting_for_veeam, "waiting-for-veeam"},
@@ -21,6 +21,8 @@ constexpr std::array<std::pair<Phase, const char*>, 9> kPhaseNames{{
     {Phase::estimating, "estimating"},
     {Phase::copying, "copying"},
     {Phase::paused_for_veeam, "paused-for-veeam"},
+    {Phase::syncing, "syncing"},
+    {Phase::verifying, "verifying"},
     {Phase::finishing, "finishing"},
     {Phase::done, "done"},
 }};
@@ -71,8 +73,10 @@ std::string status_line(const Status& s) {
     case Phase::waiting_for_veeam: return with_detail("waiting for Veeam", s);
     case Phase::mounting: return with_detail("mounting", s);
     case Phase::estimating: return with_detail("estimating", s);
-    case Phase::copying: {
-      std::string line = "copying " + progress_text(s);
+    case Phase::syncing: return with_detail("syncing the disk", s);
+    case Phase::copying:
+    case Phase::verifying: {
+      std::string line = std::string(s.phase == Phase::copying ? "copying " : "verifying ") + progress_text(s);
       if (s.rate_bytes_per_second > 0) line += ", " + format_rate(s.rate_bytes_per_second);
       if (s.eta_seconds) line += ", " + format_duration(*s.eta_seconds) + " left";
       return line;

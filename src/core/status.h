@@ -17,6 +17,8 @@ enum class Phase {
   estimating,
   copying,
   paused_for_veeam,
+  syncing,    // the disk's filesystem is being synced
+  verifying,  // what was written is read back and compared with the source
   finishing,
   done,
 };

@@ -49,10 +49,13 @@ std::string render_status_text(const Config& config, const StatusOverview& o) {
       out += "never copied\n";
       continue;
     }
-    out += "last run " + format_utc(row->started_at) + " " + row->outcome;
+    out += "last run " + format_utc(row->started_at) + (row->action == "verify" ? " verify " : " ") + row->outcome;
     if (!is_good(*row) && !row->reason.empty()) out += " (" + row->reason + ")";
+    if (const auto& v = row->verification)
+      out += ", verified " + std::to_string(v->files) + " files (" + format_bytes(v->bytes) + ") in " +
+             format_duration(v->seconds) + ", " + std::to_string(v->mismatches) + " mismatches";
     if (is_good(*row)) {
-      out += ", " + format_bytes(row->bytes) + " copied";
+      if (row->action != "verify") out += ", " + format_bytes(row->bytes) + " copied";
       if (o.now - row->finished_at > stale_after)
         out += ", STALE: last good copy " + format_duration(o.now - row->finished_at) + " ago";
     }
@@ -82,7 +85,15 @@ std::string render_status_json(const Config& config, const StatusOverview& o) {
           .add("last_outcome", row->outcome)
           .add("last_reason", row->reason)
           .add("last_bytes", row->bytes)
+          .add("last_action", row->action)
           .add("stale", is_good(*row) ? o.now - row->finished_at > stale_after : true);
+      if (const auto& v = row->verification)
+        disk.add("last_verified_files", v->files)
+            .add("last_verified_bytes", v->bytes)
+            .add("last_verify_mismatches", v->mismatches)
+            .add("last_verify_seconds", v->seconds);
+      else
+        disk.add_null("last_verified_files");
     } else {
       disk.add_null("last_outcome").add("stale", true);
     }

@@ -2,8 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "core/manifest.h"
 
 namespace ubc {
 
@@ -22,16 +26,26 @@ class FileSystem {
   virtual PathKind kind(const std::string& path) = 0;
   // The directory can be opened and listed.
   virtual bool readable_directory(const std::string& path) = 0;
-  // Number of entries directly in the directory ("." and ".." not counted).
-  virtual std::uint64_t count_entries(const std::string& path) = 0;
-  // Regular files, symlinks and others below path, recursively, not crossing mounts.
-  virtual std::uint64_t count_files_recursive(const std::string& path) = 0;
+  // Names of the entries directly in the directory ("." and ".." left out).
+  virtual std::vector<std::string> list_entries(const std::string& path) = 0;
+  // Regular files, symlinks and others below path, recursively, not crossing mounts; the
+  // entries of path itself named in skip (and all below them) are left out.
+  virtual std::uint64_t count_files_recursive(const std::string& path,
+                                              const std::vector<std::string>& skip) = 0;
+  // Calls visit(relative path, stamp) for every regular file below root, recursively, not
+  // crossing mounts and not following symlinks; skip as for count_files_recursive.
+  using FileVisitor = std::function<void(const std::string& relative_path, const FileStamp& stamp)>;
+  virtual void walk_files(const std::string& root, const std::vector<std::string>& skip,
+                          const FileVisitor& visit) = 0;
   virtual bool is_mountpoint(const std::string& path) = 0;
   // Size of a regular file (not following a symlink); nullopt for anything else or nothing.
   virtual std::optional<std::uint64_t> file_size(const std::string& path) = 0;
   virtual SpaceInfo space(const std::string& path) = 0;
 
-  virtual std::optional<std::string> read_file(const std::string& path) = 0;
+  // nullopt if there is no such file. Anything else in its place (a symlink, FIFO, device
+  // node, directory) or a file over max_bytes throws: whatever is read from a disk is
+  // hostile, and must neither block the job nor exhaust its memory.
+  virtual std::optional<std::string> read_file(const std::string& path, std::uint64_t max_bytes) = 0;
   // Writes path.tmp, fsyncs it and renames it over path.
   virtual void write_atomic(const std::string& path, const std::string& data, unsigned mode) = 0;
   virtual void append(const std::string& path, const std::string& data) = 0;

@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/report.h"
 
 namespace ubc {
+
+struct HistoryVerification {
+  std::uint64_t files = 0;  // read back and compared
+  std::uint64_t bytes = 0;  // read back
+  std::uint64_t mismatches = 0;  // differing, unreadable or missing files
+  std::int64_t seconds = 0;
+};
 
 struct HistoryRow {
   std::string uuid;
@@ -19,6 +28,8 @@ struct HistoryRow {
   std::uint64_t files = 0;
   std::int64_t free_bytes_after = -1;  // -1: unknown
   std::string warnings;  // one per line
+  std::string action = "copy";  // "copy" or "verify"
+  std::optional<HistoryVerification> verification;  // nothing was read back
 };
 
 // One row per run (state-directory/history.db).

@@ -5,6 +5,7 @@
 
 #include "ports/clock.h"
 #include "ports/device_finder.h"
+#include "ports/file_hasher.h"
 #include "ports/file_system.h"
 #include "ports/history.h"
 #include "ports/inhibitor.h"
@@ -25,6 +26,7 @@ struct Ports {
   VeeamGate& veeam;
   ProcessRunner& processes;
   FileSystem& fs;
+  FileHasher& hasher;
   StatusSink& status;
   History& history;
   Mailer& mailer;

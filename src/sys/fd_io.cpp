@@ -13,6 +13,21 @@ std::system_error errno_error(const std::string& call, const std::string& path, 
   return std::system_error(error, std::generic_category(), call + " '" + path + "'");
 }
 
+std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes) {
+  std::string data;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw errno_error("read", path);
+    }
+    if (n == 0) return data;
+    if (data.size() + static_cast<std::size_t>(n) > max_bytes) throw errno_error("read", path, EFBIG);
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 void write_all(int fd, std::string_view data, const std::string& path) {
   std::size_t done = 0;
   while (done < data.size()) {

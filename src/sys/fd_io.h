@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -12,6 +13,10 @@ namespace ubc {
 
 // "call 'path': <strerror>", from errno unless given.
 std::system_error errno_error(const std::string& call, const std::string& path, int error = errno);
+
+// read() until end of file (EINTR retried); more than max_bytes throws EFBIG, so that a
+// file growing while it is read cannot exhaust memory either.
+std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes);
 
 // write() until all of data is written (EINTR retried, short writes continued).
 void write_all(int fd, std::string_view data, const std::string& path);

@@ -78,21 +78,6 @@ class CoordinationLock {
 
 std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-std::string read_all(int fd, const std::string& path, std::size_t limit) {
-  std::string text;
-  std::array<char, 4096> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("read", path);
-    }
-    if (n == 0) return text;
-    text.append(buf.data(), static_cast<std::size_t>(n));
-    if (text.size() > limit) throw std::runtime_error("larger than " + std::to_string(limit) + " bytes");
-  }
-}
-
 // Eight hex digits that make the lease file name unique even for two calls of one pid
 // in one second. GRND_NONBLOCK: right after boot the pool may not be ready, and a lease
 // name needs no cryptographic quality, so fall back to the clock then.

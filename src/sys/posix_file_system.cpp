@@ -51,39 +51,51 @@ dirent* next_entry(DIR* dir, const std::string& path) {
   return entry;
 }
 
-// Counts the non-directories below the directory open as fd, staying on device dev. One fd
-// per level: deep trees cost fds, but no path is ever longer than one name.
-std::uint64_t count_below(UniqueFd fd, dev_t dev, const std::string& path) {
+bool skipped(const std::vector<std::string>* skip, const char* name) {
+  if (skip == nullptr) return false;
+  for (const auto& s : *skip)
+    if (s == name) return true;
+  return false;
+}
+
+// Calls visit(relative path, stat) for every non-directory below the directory open as fd,
+// staying on device dev and never following a symlink. One fd per level: deep trees cost
+// fds, but no path is ever longer than one name. skip applies to the top level only.
+template <typename Visit>
+void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::string& relative,
+                const std::vector<std::string>* skip, const Visit& visit) {
   DirPtr dir = open_dir_stream(std::move(fd), path);
-  std::uint64_t count = 0;
   while (dirent* entry = next_entry(dir.get(), path)) {
-    if (is_dot_or_dotdot(entry->d_name)) continue;
+    if (is_dot_or_dotdot(entry->d_name) || skipped(skip, entry->d_name)) continue;
     const std::string child = path + "/" + entry->d_name;
-    bool directory = entry->d_type == DT_DIR;
-    if (entry->d_type == DT_UNKNOWN) {  // some filesystems do not fill d_type
-      struct stat st {};
-      if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // deleted while we looked
-        throw_errno(errno, "fstatat '" + child + "'");
-      }
-      directory = S_ISDIR(st.st_mode);
+    const std::string child_relative = relative.empty() ? entry->d_name : relative + "/" + entry->d_name;
+    struct stat st {};
+    if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // deleted while we looked
+      throw_errno(errno, "fstatat '" + child + "'");
     }
-    if (!directory) {
-      ++count;
+    if (!S_ISDIR(st.st_mode)) {
+      visit(child_relative, st);
       continue;
     }
+    if (st.st_dev != dev) continue;  // another mount: not part of this tree
     UniqueFd sub(::openat(::dirfd(dir.get()), entry->d_name,
                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) {
       if (errno == ENOENT) continue;
       throw_errno(errno, "openat '" + child + "'");
     }
-    struct stat st {};
-    if (::fstat(sub.get(), &st) != 0) throw_errno(errno, "fstat '" + child + "'");
-    if (st.st_dev != dev) continue;  // another mount: not part of this tree
-    count += count_below(std::move(sub), dev, child);
+    walk_below(std::move(sub), dev, child, child_relative, nullptr, visit);
   }
-  return count;
+}
+
+template <typename Visit>
+void walk_tree(const std::string& root, const std::vector<std::string>& skip, const Visit& visit) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) throw_errno(errno, "open '" + root + "'");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat '" + root + "'");
+  walk_below(std::move(fd), st.st_dev, root, "", &skip, visit);
 }
 
 }  // namespace
@@ -112,22 +124,30 @@ bool PosixFileSystem::readable_directory(const std::string& path) {
   return ::readdir(dir.get()) != nullptr || errno == 0;
 }
 
-std::uint64_t PosixFileSystem::count_entries(const std::string& path) {
+std::vector<std::string> PosixFileSystem::list_entries(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_errno(errno, "open '" + path + "'");
   DirPtr dir = open_dir_stream(std::move(fd), path);
-  std::uint64_t count = 0;
+  std::vector<std::string> names;
   while (dirent* entry = next_entry(dir.get(), path))
-    if (!is_dot_or_dotdot(entry->d_name)) ++count;
+    if (!is_dot_or_dotdot(entry->d_name)) names.emplace_back(entry->d_name);
+  return names;
+}
+
+std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path,
+                                                    const std::vector<std::string>& skip) {
+  std::uint64_t count = 0;
+  walk_tree(path, skip, [&](const std::string&, const struct stat&) { ++count; });
   return count;
 }
 
-std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) throw_errno(errno, "open '" + path + "'");
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat '" + path + "'");
-  return count_below(std::move(fd), st.st_dev, path);
+void PosixFileSystem::walk_files(const std::string& root, const std::vector<std::string>& skip,
+                                 const FileVisitor& visit) {
+  walk_tree(root, skip, [&](const std::string& relative, const struct stat& st) {
+    if (!S_ISREG(st.st_mode)) return;
+    visit(relative, FileStamp{static_cast<std::uint64_t>(st.st_size),
+                              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});
+  });
 }
 
 bool PosixFileSystem::is_mountpoint(const std::string& path) {
@@ -164,24 +184,21 @@ SpaceInfo PosixFileSystem::space(const std::string& path) {
   return info;
 }
 
-std::optional<std::string> PosixFileSystem::read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+std::optional<std::string> PosixFileSystem::read_file(const std::string& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: a FIFO put in place of a state file must not block the open.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
+    if (errno == ELOOP) throw_errno(errno, "'" + path + "' is a symbolic link, not a file");
     throw_errno(errno, "open '" + path + "'");
   }
-  std::string data;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(errno, "read '" + path + "'");
-    }
-    if (n == 0) break;
-    data.append(buffer, static_cast<std::size_t>(n));
-  }
-  return data;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat '" + path + "'");
+  if (!S_ISREG(st.st_mode)) throw_errno(EINVAL, "'" + path + "' is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+    throw_errno(EFBIG, "'" + path + "' holds " + std::to_string(st.st_size) + " bytes, more than the " +
+                           std::to_string(max_bytes) + " such a file may have");
+  return read_all(fd.get(), path, max_bytes);
 }
 
 void PosixFileSystem::write_atomic(const std::string& path, const std::string& data,

@@ -53,8 +53,20 @@ constexpr const char* kSchema =
     " veeam_pauses INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS runs_by_disk ON runs (uuid, started_at);";
 
+// Schema versions after the first (PRAGMA user_version), each applied once, in order.
+constexpr const char* kMigrations[] = {
+    // 1: what was read back and compared, and whether the run was a copy or a `verify`.
+    "ALTER TABLE runs ADD COLUMN action TEXT NOT NULL DEFAULT 'copy';"
+    "ALTER TABLE runs ADD COLUMN verified_files INTEGER;"  // NULL: nothing was verified
+    "ALTER TABLE runs ADD COLUMN verified_bytes INTEGER;"
+    "ALTER TABLE runs ADD COLUMN verify_mismatches INTEGER;"
+    "ALTER TABLE runs ADD COLUMN verify_seconds INTEGER;"
+    "PRAGMA user_version = 1;",
+};
+
 constexpr const char* kColumns =
-    "uuid, label, started_at, finished_at, outcome, reason, bytes, files, free_bytes_after, warnings";
+    "uuid, label, started_at, finished_at, outcome, reason, bytes, files, free_bytes_after, warnings,"
+    " action, verified_files, verified_bytes, verify_mismatches, verify_seconds";
 
 class SqliteCategory final : public std::error_category {
  public:
@@ -133,6 +145,15 @@ HistoryRow read_row(const Statement& s) {
   row.files = static_cast<std::uint64_t>(s.integer(7));
   row.free_bytes_after = s.is_null(8) ? -1 : s.integer(8);
   row.warnings = s.text(9);
+  row.action = s.text(10);
+  if (!s.is_null(11)) {
+    HistoryVerification v;
+    v.files = static_cast<std::uint64_t>(s.integer(11));
+    v.bytes = static_cast<std::uint64_t>(s.integer(12));
+    v.mismatches = static_cast<std::uint64_t>(s.integer(13));
+    v.seconds = s.integer(14);
+    row.verification = v;
+  }
   return row;
 }
 
@@ -178,16 +199,40 @@ bool SqliteHistory::open(bool create) {
   if (const int r = exec_waiting(db.get(), kSchema); r != SQLITE_OK) {
     throw_sqlite(db.get(), r, "CREATE TABLE runs in '" + path_ + "'");
   }
+  migrate(db.get());
   db_ = std::move(db);
   return true;
+}
+
+void SqliteHistory::migrate(sqlite3* db) {
+  // One writer at a time: two copiers opening an old database together must not both add
+  // the columns, so the version is read and raised inside one immediate transaction.
+  if (const int r = exec_waiting(db, "BEGIN IMMEDIATE;"); r != SQLITE_OK)
+    throw_sqlite(db, r, "BEGIN IMMEDIATE on '" + path_ + "'");
+  try {
+    std::int64_t version = 0;
+    {
+      Statement s(db, "PRAGMA user_version", path_);
+      if (s.step()) version = s.integer(0);
+    }
+    for (auto v = static_cast<std::size_t>(version); v < std::size(kMigrations); ++v)
+      if (const int r = sqlite3_exec(db, kMigrations[v], nullptr, nullptr, nullptr); r != SQLITE_OK)
+        throw_sqlite(db, r, "schema version " + std::to_string(v + 1) + " of '" + path_ + "'");
+    if (const int r = sqlite3_exec(db, "COMMIT;", nullptr, nullptr, nullptr); r != SQLITE_OK)
+      throw_sqlite(db, r, "COMMIT on '" + path_ + "'");
+  } catch (...) {
+    (void)sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 void SqliteHistory::record(const JobReport& report) {
   open(true);
   Statement s(db_.get(),
               "INSERT INTO runs (uuid, label, device, started_at, finished_at, outcome, reason, bytes,"
-              " files, duration_seconds, free_bytes_after, warnings, veeam_pauses)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              " files, duration_seconds, free_bytes_after, warnings, veeam_pauses, action,"
+              " verified_files, verified_bytes, verify_mismatches, verify_seconds)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               path_);
   s.bind(1, report.disk.uuid);
   s.bind(2, report.disk.label);
@@ -207,6 +252,15 @@ void SqliteHistory::record(const JobReport& report) {
   }
   s.bind(12, join_lines(report.warnings));
   s.bind(13, static_cast<std::int64_t>(report.veeam_pauses));
+  s.bind(14, std::string(report.action == JobAction::verify ? "verify" : "copy"));
+  if (const auto& v = report.verification) {
+    s.bind(15, static_cast<std::int64_t>(v->files_checked));
+    s.bind(16, static_cast<std::int64_t>(v->bytes_read));
+    s.bind(17, static_cast<std::int64_t>(v->mismatches + v->missing));
+    s.bind(18, v->seconds);
+  } else {
+    for (int i = 15; i <= 18; ++i) s.bind_null(i);
+  }
   (void)s.step();
 }
 

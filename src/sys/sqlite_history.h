@@ -37,6 +37,7 @@ class SqliteHistory final : public History {
  private:
   // false: the database does not exist and create was not asked for.
   bool open(bool create);
+  void migrate(sqlite3* db);
 
   std::string directory_;
   std::string path_;

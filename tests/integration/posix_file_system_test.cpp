@@ -167,7 +167,7 @@ TEST_F(PosixFileSystemTest, WriteAtomicRefusesASymlinkAtTheTmpPath) {
 
 TEST_F(PosixFileSystemTest, WriteAtomicIntoAMissingDirectoryThrowsAndLeavesNothing) {
   EXPECT_THROW(fs_.write_atomic(dir_ / "missing/state.json", "x", 0600), std::system_error);
-  EXPECT_EQ(fs_.count_entries(dir_.path()), 0u);
+  EXPECT_EQ(fs_.list_entries(dir_.path()).size(), 0u);
 }
 
 TEST_F(PosixFileSystemTest, WriteAtomicRemovesTheTmpFileWhenTheRenameFails) {
@@ -206,9 +206,9 @@ TEST_F(PosixFileSystemTest, ReadFileReturnsContentsNothingForMissingAndRefusesSy
   write_file(path, binary);
   ASSERT_EQ(::symlink(path.c_str(), (dir_ / "link").c_str()), 0);
 
-  EXPECT_EQ(fs_.read_file(path), binary);
-  EXPECT_EQ(fs_.read_file(dir_ / "missing"), std::nullopt);
-  EXPECT_THROW(fs_.read_file(dir_ / "link"), std::system_error);
+  EXPECT_EQ(fs_.read_file(path, 1 << 20), binary);
+  EXPECT_EQ(fs_.read_file(dir_ / "missing", 1 << 20), std::nullopt);
+  EXPECT_THROW(fs_.read_file(dir_ / "link", 1 << 20), std::system_error);
 }
 
 TEST_F(PosixFileSystemTest, RemoveSaysWhetherTheFileWasThere) {
@@ -285,9 +285,9 @@ TEST_F(PosixFileSystemTest, CountEntriesCountsHiddenOnesButNotDotAndDotDot) {
   write_file(dir_ / "visible", "");
   std::filesystem::create_directories(dir_ / "sub/deeper");
 
-  EXPECT_EQ(fs_.count_entries(dir_.path()), 3u);
-  EXPECT_EQ(fs_.count_entries(dir_ / "sub"), 1u);
-  EXPECT_THROW(fs_.count_entries(dir_ / "missing"), std::system_error);
+  EXPECT_EQ(fs_.list_entries(dir_.path()).size(), 3u);
+  EXPECT_EQ(fs_.list_entries(dir_ / "sub").size(), 1u);
+  EXPECT_THROW(fs_.list_entries(dir_ / "missing"), std::system_error);
 }
 
 TEST_F(PosixFileSystemTest, CountFilesRecursiveCountsEveryNonDirectoryAndStopsAtMounts) {
@@ -306,9 +306,9 @@ TEST_F(PosixFileSystemTest, CountFilesRecursiveCountsEveryNonDirectoryAndStopsAt
   write_file(mounted + "/y/z", "");
 
   // top, one, two, .three, link, fifo, dirlink; nothing from the mounted disk.
-  EXPECT_EQ(fs_.count_files_recursive(dir_.path()), 7u);
-  EXPECT_EQ(fs_.count_files_recursive(mounted), 2u);
-  EXPECT_THROW(fs_.count_files_recursive(dir_ / "missing"), std::system_error);
+  EXPECT_EQ(fs_.count_files_recursive(dir_.path(), {}), 7u);
+  EXPECT_EQ(fs_.count_files_recursive(mounted, {}), 2u);
+  EXPECT_THROW(fs_.count_files_recursive(dir_ / "missing", {}), std::system_error);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ TEST(ConfigTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(c.wait_for_queue_minutes, 720);
   EXPECT_EQ(c.stall_timeout_minutes, defaults.stall_timeout_minutes);
   EXPECT_EQ(c.max_delete_percent, 50);
+  EXPECT_EQ(c.verify, VerifyMode::written);
   EXPECT_TRUE(c.copy_yields_to_veeam);
   EXPECT_FALSE(c.require_enrollment);
   EXPECT_FALSE(c.source_must_be_mountpoint);
@@ -209,6 +210,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "does not exist or is not a file; put the PEM certificate of the CA"},
         MistakeCase{"error_bad_security.ini", 11, "Mail.security",
                     "'ssl' is not a security mode; write starttls (port 587), tls (implicit TLS"},
+        MistakeCase{"error_bad_verify.ini", 6, "Backup.verify",
+                    "'yes' is not a verification mode; write written (read back what this run wrote), all"},
         MistakeCase{"error_mail_section_missing.ini", 0, "[Mail]",
                     "add [Mail] with server, from-mail-address and to-mail-addresses-sysop"},
         MistakeCase{"error_bad_from_address.ini", 9, "Mail.from-mail-address",
@@ -362,6 +365,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Backup.max-delete-percent",
                                           "Backup.source-must-be-mountpoint",
                                           "Backup.wait-for-queue-minutes",
+                                          "Backup.verify",
                                           "Mail.to-mail-addresses-sysop",
                                           "Mail.from-mail-address",
                                           "Mail.cc",

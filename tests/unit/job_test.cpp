@@ -6,6 +6,7 @@ namespace ubc::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 TEST_F(JobTest, CopiesAWhitelistedDiskAndLeavesItCompleteAndUnmounted) {
   processes_.runs_ = {dry_run(3, 1000), copy_run(3000, 3)};
@@ -240,7 +241,8 @@ TEST_F(JobTest, RefusesToStartWithoutEnoughSpaceAndSaysHowMuch) {
   processes_.runs_ = {dry_run(3, 1000)};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::failed);
-  EXPECT_THAT(r.reason, HasSubstr("needs 2.93 KiB (3000 bytes)"));
+  EXPECT_THAT(r.reason, HasSubstr("(" + std::to_string(3000 + space_margin(*r.estimate)) + " bytes)"));
+  EXPECT_GT(space_margin(*r.estimate), 3 * 4096u) << "a block per file at least, for rounding";
   EXPECT_THAT(r.reason, HasSubstr("(2000 bytes) free"));
   EXPECT_FALSE(r.copy_started);
   EXPECT_EQ(processes_.started_.size(), 1u);
@@ -253,9 +255,10 @@ TEST_F(JobTest, CountsWhatDeletionsFreeAndRoomForAnUpdatedFile) {
   mounter_.disks_[kDev][kDiskStateFile] = R"({"state": "complete"})";
   for (int i = 0; i < 4; ++i) mounter_.disks_[kDev]["keep" + std::to_string(i)] = "k";
   mounter_.disks_[kDev]["old/file0.vbk"] = std::string(5000, 'x');
-  fs_.space_[kMount] = SpaceInfo{1000, 1ULL << 30};
+  fs_.space_[kMount] = SpaceInfo{1000 + (17ULL << 20), 1ULL << 30};
   config_.free_space_threshold_gb = 0;
-  // 2 new files of 1000 bytes plus a 500-byte update needs 2500 + 500; 1000 free + 5000 freed.
+  // 2 new files of 1000 bytes plus a 500-byte update needs 2500 + 500 and the margin (under
+  // 17 MiB here); 1000 free beyond the margin + 5000 freed.
   processes_.runs_ = {dry_run(2, 1000, 1, 500), copy_run(2500, 3)};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
@@ -269,7 +272,7 @@ TEST_F(JobTest, RefusesToDeleteMostOfTheDisk) {
   processes_.runs_ = {dry_run(0, 0, 3)};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::failed);
-  EXPECT_THAT(r.reason, HasSubstr("would delete 3 of the 4 files"));
+  EXPECT_THAT(r.reason, HasSubstr("would delete 3 of the 3 files")) << "our own state.json is not counted";
   EXPECT_THAT(r.advice, HasSubstr("--allow-mass-delete"));
   EXPECT_EQ(processes_.started_.size(), 1u);
   EXPECT_EQ(disk_state()->state, "complete") << "the good copy is left as it was";
@@ -285,10 +288,35 @@ TEST_F(JobTest, AllowsAMassDeleteOnceWhenAskedTo) {
 }
 
 TEST_F(JobTest, ExemptsADisksFirstCopyFromTheDeleteLimit) {
-  mounter_.disks_[kDev]["stray/a"] = "x";
+  // Only what the filesystem keeps by itself: nothing of a backup is on this disk yet.
+  mounter_.disks_[kDev]["lost+found/#12"] = "x";
+  mounter_.disks_[kDev]["System Volume Information/IndexerVolumeGuid"] = "x";
   processes_.runs_ = {dry_run(1, 10, 1), copy_run(10, 1)};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+}
+
+TEST_F(JobTest, ProtectsADiskWithoutOurStateFromAMassDelete) {
+  // Written by the older script or by plain rsync: no .usb-backup-copier/ at all.
+  for (int i = 0; i < 4; ++i) mounter_.disks_[kDev]["jobs/file" + std::to_string(i) + ".vbk"] = "x";
+  processes_.runs_ = {dry_run(0, 0, 3)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("would delete 3 of the 4 files"));
+  EXPECT_EQ(processes_.started_.size(), 1u) << "only the dry run";
+  EXPECT_EQ(disk().size(), 4u) << "the disk is left untouched";
+}
+
+TEST_F(JobTest, AnEmptySourceHoldingOnlyLostAndFoundIsRefused) {
+  fs_.files_.clear();
+  fs_.dirs_.insert(std::string(kSource) + "/lost+found");
+  fs_.files_[std::string(kSource) + "/.usb-backup-copier.lock"] = "";
+  fs_.dirs_.insert(kMount);
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("is empty"));
+  EXPECT_TRUE(processes_.started_.empty());
+  EXPECT_TRUE(mounter_.calls_.empty()) << "the disk is not even mounted";
 }
 
 TEST_F(JobTest, ReportsRsyncsOwnErrorAndMarksTheDiskIncomplete) {
@@ -471,7 +499,7 @@ TEST_F(JobTest, ContinuesAfterAnInterruptedCopyAndSaysSo) {
 }
 
 TEST_F(JobTest, EstimatesTheDurationFromTheDisksLastRun) {
-  history_.rows_.push_back({"0A1B2C3D-1111-4222-8333-444455556666", "", 1000, 1100, "success", "", 1000000, 1, 0, ""});
+  history_.rows_.push_back({"0A1B2C3D-1111-4222-8333-444455556666", "", 1000, 1100, "success", "", 1000000, 1, 0, "", "copy", std::nullopt});
   processes_.runs_ = {dry_run(1, 2000000), copy_run(2000000, 1)};
   const JobReport r = run_job();
   ASSERT_TRUE(r.estimated_seconds);
@@ -497,7 +525,8 @@ TEST_F(JobTest, WaitsForAVeeamJobThenCopies) {
   EXPECT_TRUE(status_.saw_phase(Phase::waiting_for_veeam));
   EXPECT_TRUE(logged("Waiting for Veeam job 'Nightly'", r));
   EXPECT_EQ(veeam_.calls_.front(), "try_enter");
-  EXPECT_EQ(mounter_.calls_.size(), 2u) << "mounted only after Veeam was done";
+  ASSERT_EQ(mounter_.calls_.size(), 3u) << "mounted only after Veeam was done";
+  EXPECT_THAT(mounter_.calls_[0], StartsWith("mount "));
 }
 
 TEST_F(JobTest, GivesUpOnVeeamAfterTheLimitWithoutTouchingTheDisk) {

@@ -87,7 +87,7 @@ JobTest::JobTest() {
   fs_.files_[std::string(kSource) + "/jobs/backup.vbk"] = "data";
   fs_.dirs_.insert(kMount);
   fs_.space_[kMount] = SpaceInfo{100ULL << 30, 200ULL << 30};
-  ports_ = std::make_unique<Ports>(Ports{devices_, mounter_, run_lock_, slots_, veeam_, processes_, fs_, status_,
+  ports_ = std::make_unique<Ports>(Ports{devices_, mounter_, run_lock_, slots_, veeam_, processes_, fs_, hasher_, status_,
                                          history_, mailer_, inhibitor_, clock_, stop_});
 }
 

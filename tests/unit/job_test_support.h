@@ -13,6 +13,7 @@
 #include "core/job.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_device_finder.h"
+#include "fakes/fake_file_hasher.h"
 #include "fakes/fake_file_system.h"
 #include "fakes/fake_mounter.h"
 #include "fakes/fake_process_runner.h"
@@ -52,6 +53,7 @@ class JobTest : public ::testing::Test {
   FakeDeviceFinder devices_;
   FakeFileSystem fs_;
   FakeMounter mounter_{fs_};
+  FakeFileHasher hasher_{fs_};
   FakeRunLock run_lock_;
   FakeJobSlots slots_;
   FakeVeeamGate veeam_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/mail_compose.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -96,8 +97,7 @@ TEST(MailComposeTest, SuccessBodyHasTheFiguresAndSaysSafeToUnplug) {
   EXPECT_EQ(lines[0], "Result: OK. The copy is complete.");
   EXPECT_TRUE(contains(mail.body, "Disk: Offsite-3 (UUID 0a1b2c3d-1111-4222-a333-444455556666, /dev/sdb1)\n"));
   EXPECT_TRUE(contains(mail.body, "Copied: 381 GiB in 1234 files\n"));
-  EXPECT_TRUE(contains(mail.body, "Duration: 1 h 05 min\n"));
-  EXPECT_TRUE(contains(mail.body, "Average speed: 100 MiB/s\n"));
+  EXPECT_TRUE(contains(mail.body, "Duration: 1 h 05 min, average speed 100 MiB/s\n"));
   EXPECT_TRUE(contains(mail.body, "Free space left: 800 GiB\n"));
   EXPECT_TRUE(contains(mail.body, "Warnings: none\n"));
   EXPECT_TRUE(contains(mail.body, "safe to unplug"));
@@ -151,7 +151,7 @@ TEST(MailComposeTest, NothingToCopySaysTheDiskWasUpToDate) {
   r.files_copied = 0;
   const Email mail = compose_end_mail(sample_config(), r);
   EXPECT_TRUE(contains(mail.body, "Copied: nothing; the disk was already up to date\n"));
-  EXPECT_FALSE(contains(mail.body, "Average speed"));
+  EXPECT_FALSE(contains(mail.body, "average speed"));
 }
 
 TEST(MailComposeTest, FailureBodyStartsWithTheReasonThenWhatToDoThenTheFigures) {
@@ -264,6 +264,43 @@ TEST(MailComposeTest, NoticeGoesToSysopsAndCcWithThePrefix) {
   EXPECT_EQ(mail.body, "body\n");
   EXPECT_TRUE(mail.attachment_name.empty());
   EXPECT_EQ(compose_notice(c, "[usb-backup-copier] already", "").subject, "[usb-backup-copier] already");
+}
+
+
+TEST(MailComposeTest, SuccessBodySaysWhatWasReadBack) {
+  JobReport r = success_report();
+  r.verification = VerificationReport{};
+  r.verification->mode = "written";
+  r.verification->files_checked = 12;
+  r.verification->bytes_read = 3ULL << 30;
+  r.verification->files_kept = 40;
+  r.verification->seconds = 125;
+  const Email mail = compose_end_mail(sample_config(), r);
+  EXPECT_TRUE(contains(mail.body, "Verified: 12 files (3.00 GiB) read back from the disk in 2 min, all equal; "
+                                  "40 unchanged files keep their sum\n"))
+      << mail.body;
+  EXPECT_LE(lines_of(mail.body).size(), 10u);
+}
+
+TEST(MailComposeTest, WithoutVerificationTheMailSaysNothingWasReadBack) {
+  const Email mail = compose_end_mail(sample_config(), success_report());
+  EXPECT_TRUE(contains(mail.body, "Verified: nothing read back (verify = none)\n")) << mail.body;
+}
+
+TEST(MailComposeTest, AFailedCheckOfADiskSaysItWasNotChanged) {
+  JobReport r = success_report();
+  r.action = JobAction::verify;
+  r.outcome = Outcome::failed;
+  r.reason = "The disk's copy does not match its manifest: 1 file differ";
+  r.verification = VerificationReport{};
+  r.verification->mode = "manifest";
+  r.verification->files_checked = 3;
+  r.verification->mismatches = 1;
+  r.verification->missing = 2;
+  const Email mail = compose_end_mail(sample_config(), r);
+  EXPECT_THAT(mail.subject, ::testing::HasSubstr(": verify FAILED: The disk's copy does not match"));
+  EXPECT_TRUE(contains(mail.body, "1 mismatch, 2 files missing")) << mail.body;
+  EXPECT_TRUE(contains(mail.body, "mounted read-only: nothing on it was changed")) << mail.body;
 }
 
 }  // namespace

@@ -42,8 +42,8 @@ TEST_F(StatusReportTest, ShowsTheRunningCopyWithItsProgress) {
 TEST_F(StatusReportTest, MarksDisksWithoutARecentGoodCopyAsStale) {
   const std::int64_t day = 86400;
   overview_.last_runs.push_back({"AAAAAAAA-1111-4222-8333-444455556666", "", overview_.now - 20 * day,
-                                 overview_.now - 20 * day + 60, "success", "", 1000, 1, 0, ""});
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - day, overview_.now - day + 60, "success", "", 1000, 1, 0, ""});
+                                 overview_.now - 20 * day + 60, "success", "", 1000, 1, 0, "", "copy", std::nullopt});
+  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - day, overview_.now - day + 60, "success", "", 1000, 1, 0, "", "copy", std::nullopt});
   const std::string text = render_status_text(config_, overview_);
   EXPECT_THAT(text, HasSubstr("aaaaaaaa-1111-4222-8333-444455556666: last run"));
   EXPECT_THAT(text, HasSubstr("STALE: last good copy 20 d 0 h ago"));
@@ -52,7 +52,7 @@ TEST_F(StatusReportTest, MarksDisksWithoutARecentGoodCopyAsStale) {
 }
 
 TEST_F(StatusReportTest, ShowsAFailedRunsReason) {
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "failed", "Not enough space", 0, 0, 0, ""});
+  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "failed", "Not enough space", 0, 0, 0, "", "copy", std::nullopt});
   EXPECT_THAT(render_status_text(config_, overview_), HasSubstr("failed (Not enough space)"));
 }
 
@@ -67,7 +67,7 @@ TEST_F(StatusReportTest, ListsVeeamLeases) {
 }
 
 TEST_F(StatusReportTest, JsonIsAnObjectWithJobsLeasesAndDisks) {
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "success", "", 5, 1, 0, ""});
+  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "success", "", 5, 1, 0, "", "copy", std::nullopt});
   const std::string json = render_status_json(config_, overview_);
   const auto obj = parse_flat_json_object(json);
   ASSERT_TRUE(obj) << json;
@@ -76,6 +76,16 @@ TEST_F(StatusReportTest, JsonIsAnObjectWithJobsLeasesAndDisks) {
   EXPECT_THAT(json, HasSubstr(R"("uuid": "1a2b-3c4d", "last_run_started_at")"));
   EXPECT_THAT(json, HasSubstr(R"("last_outcome": "success")"));
   EXPECT_THAT(json, HasSubstr(R"("uuid": "0123456789abcdef", "last_outcome": null, "stale": true)"));
+}
+
+TEST_F(StatusReportTest, ShowsWhatTheLastRunVerified) {
+  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "failed", "Verification failed",
+                                 0, 0, 0, "", "verify", HistoryVerification{12, 4096, 1, 3}});
+  EXPECT_THAT(render_status_text(config_, overview_),
+              HasSubstr("verify failed (Verification failed), verified 12 files (4.00 KiB) in 3 s, 1 mismatches"));
+  const std::string json = render_status_json(config_, overview_);
+  EXPECT_THAT(json, HasSubstr(R"("last_action": "verify")"));
+  EXPECT_THAT(json, HasSubstr(R"("last_verified_files": 12, "last_verified_bytes": 4096, "last_verify_mismatches": 1)"));
 }
 
 }  // namespace

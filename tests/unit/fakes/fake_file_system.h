@@ -22,7 +22,7 @@ class FakeFileSystem final : public FileSystem {
   bool readable_directory(const std::string& path) override {
     return kind(path) == PathKind::directory && !unreadable_.count(path);
   }
-  std::uint64_t count_entries(const std::string& path) override {
+  std::vector<std::string> list_entries(const std::string& path) override {
     std::set<std::string> children;
     const std::string prefix = path + "/";
     auto add = [&](const std::string& p) {
@@ -32,13 +32,17 @@ class FakeFileSystem final : public FileSystem {
     };
     for (const auto& [p, _] : files_) add(p);
     for (const auto& p : dirs_) add(p);
-    return children.size();
+    return {children.begin(), children.end()};
   }
-  std::uint64_t count_files_recursive(const std::string& path) override {
+  std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& skip) override {
     std::uint64_t n = 0;
     for (const auto& [p, _] : files_)
-      if (p.rfind(path + "/", 0) == 0) ++n;
+      if (below(path, p, skip)) ++n;
     return n;
+  }
+  void walk_files(const std::string& root, const std::vector<std::string>& skip, const FileVisitor& visit) override {
+    for (const auto& [p, content] : files_)
+      if (below(root, p, skip) && !not_regular_.count(p)) visit(p.substr(root.size() + 1), stamp_of(p));
   }
   bool is_mountpoint(const std::string& path) override { return mountpoints_.count(path) > 0; }
   SpaceInfo space(const std::string& path) override {
@@ -51,15 +55,18 @@ class FakeFileSystem final : public FileSystem {
     if (auto it = files_.find(path); it != files_.end()) return it->second.size();
     return std::nullopt;
   }
-  std::optional<std::string> read_file(const std::string& path) override {
+  std::optional<std::string> read_file(const std::string& path, std::uint64_t max_bytes) override {
     auto it = files_.find(path);
     if (it == files_.end()) return std::nullopt;
+    if (not_regular_.count(path)) throw std::system_error(EINVAL, std::generic_category(), "'" + path + "' is not a regular file");
+    if (*file_size(path) > max_bytes) throw std::system_error(EFBIG, std::generic_category(), "read " + path);
     return it->second;
   }
   void write_atomic(const std::string& path, const std::string& data, unsigned) override {
     fail_if_broken(path);
     files_[path] = data;
     writes_.push_back(path);
+    if (journal_) journal_->push_back("write " + path);
   }
   void append(const std::string& path, const std::string& data) override {
     fail_if_broken(path);
@@ -71,6 +78,19 @@ class FakeFileSystem final : public FileSystem {
     dirs_.insert(path);
   }
 
+  // path lies below root, and not below one of the skipped entries of root.
+  static bool below(const std::string& root, const std::string& path, const std::vector<std::string>& skip) {
+    if (path.rfind(root + "/", 0) != 0) return false;
+    const std::string rest = path.substr(root.size() + 1);
+    const std::string top = rest.substr(0, rest.find('/'));
+    for (const auto& s : skip)
+      if (s == top) return false;
+    return true;
+  }
+  FileStamp stamp_of(const std::string& path) {
+    auto it = mtimes_.find(path);
+    return FileStamp{*file_size(path), it == mtimes_.end() ? 0 : it->second};
+  }
   bool has_children(const std::string& path) const {
     const std::string prefix = path + "/";
     for (const auto& [p, _] : files_)
@@ -90,8 +110,11 @@ class FakeFileSystem final : public FileSystem {
   std::set<std::string> unreadable_;
   std::map<std::string, SpaceInfo> space_;
   std::map<std::string, std::uint64_t> sizes_;
+  std::map<std::string, std::int64_t> mtimes_;  // walk_files' stamps; 0 when not set
+  std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
+  std::vector<std::string>* journal_ = nullptr;  // shared with other fakes: the order of effects
   int space_calls_ = 0;
 };
 

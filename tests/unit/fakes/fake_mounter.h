@@ -30,6 +30,7 @@ class FakeMounter final : public Mounter {
   }
   UnmountResult unmount(const std::string& target, bool lazy) override {
     calls_.push_back(std::string(lazy ? "umount-lazy " : "umount ") + target);
+    if (fs_.journal_) fs_.journal_->push_back("umount " + target);
     if (!mounted_.count(target)) return UnmountResult::not_mounted;
     if (!lazy && busy_unmounts_ > 0) {
       --busy_unmounts_;
@@ -52,7 +53,11 @@ class FakeMounter final : public Mounter {
     mounted_.erase(target);
     return UnmountResult::done;
   }
-  void sync(const std::string& target) override { calls_.push_back("sync " + target); }
+  void sync(const std::string& target) override {
+    calls_.push_back("sync " + target);
+    if (fs_.journal_) fs_.journal_->push_back("sync " + target);
+    if (!fail_sync_.empty()) throw std::system_error(EIO, std::generic_category(), fail_sync_);
+  }
 
   bool is_mounted(const std::string& target) const { return mounted_.count(target) > 0; }
 
@@ -62,6 +67,7 @@ class FakeMounter final : public Mounter {
   std::map<std::string, std::string> mounted_;                      // target -> devnode
   std::string fail_mount_;  // non-empty: mount throws MountError with this text
   int busy_unmounts_ = 0;   // this many unmounts answer busy first
+  std::string fail_sync_;   // non-empty: sync throws std::system_error(EIO) with this text
   std::vector<std::string> calls_;
 };
 

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+// The end of a copy that a restorer can trust (DESIGN.md §4 step 9): the disk's filesystem
+// synced, what was written read back from the device and compared with the source, the
+// checksum manifest updated; and `verify`, which checks a disk against that manifest.
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+#include "core/disk_state.h"
+#include "core/format.h"
+#include "core/job.h"
+#include "core/rsync.h"
+
+namespace ubc {
+
+namespace {
+
+std::string damaged_list_path(const Config& config, const std::string& uuid) {
+  std::string stem;
+  for (char c : uuid)
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-') stem += c;
+  return config.state_directory + "/damaged-" + stem + ".sha256";
+}
+
+std::string count_text(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+Job::State Job::sync() {
+  set_phase(Phase::syncing);
+  try {
+    ports_.mounter.sync(config_.backup_destination);
+  } catch (const std::exception& e) {
+    return stop(Outcome::failed,
+                std::string("Could not sync the disk's filesystem (") + e.what() + "); its copy is not complete",
+                "Check the disk and its cable (see 'dmesg'), then plug it in again");
+  }
+  log_->info("Synced the disk's filesystem");
+  return State::verify;
+}
+
+std::vector<DiskFile> Job::files_on_disk() {
+  std::vector<DiskFile> files;
+  ports_.fs.walk_files(config_.backup_destination, disk_own_entries(),
+                       [&](const std::string& path, const FileStamp& stamp) { files.push_back({path, stamp}); });
+  return files;
+}
+
+Manifest Job::read_disk_manifest(bool with_stamps) {
+  const std::string root = config_.backup_destination + "/";
+  try {
+    const auto sums = ports_.fs.read_file(root + kManifestFile, kManifestMaxBytes);
+    if (!sums) return {};
+    ParsedManifest parsed = parse_sha256sums(*sums);
+    if (!parsed.bad_lines.empty())
+      warn("The disk's checksum manifest has " + count_text(parsed.bad_lines.size(), "line", "lines") +
+           " that are not checksums (first: line " + std::to_string(parsed.bad_lines.front()) + "); ignoring them");
+    if (with_stamps)
+      if (const auto stamps = ports_.fs.read_file(root + kManifestStampFile, kManifestMaxBytes))
+        apply_stamps(*stamps, parsed.entries);
+    return std::move(parsed.entries);
+  } catch (const std::system_error& e) {
+    // Anything on the disk is hostile: without a manifest every file is simply checked.
+    warn(std::string("The disk's checksum manifest could not be read (") + e.what() + "); every file is checked");
+    return {};
+  }
+}
+
+void Job::write_disk_manifest(const Manifest& manifest) {
+  const std::string root = config_.backup_destination + "/";
+  ports_.fs.make_directories(root + kDiskStateDir, 0755);
+  // The stamps first: a manifest whose stamps are missing is only checked in full.
+  ports_.fs.write_atomic(root + kManifestStampFile, render_stamps(manifest), 0644);
+  ports_.fs.write_atomic(root + kManifestFile, render_sha256sums(manifest), 0644);
+}
+
+void Job::remove_disk_manifest() {
+  const std::string root = config_.backup_destination + "/";
+  (void)ports_.fs.remove(root + kManifestFile);
+  (void)ports_.fs.remove(root + kManifestStampFile);
+}
+
+bool Job::keep_verifying(std::uint64_t file_bytes_read) {
+  on_progress(verified_bytes_before_file_ + file_bytes_read, false);
+  if (ports_.stop.stop_requested()) return false;
+  if (config_.copy_yields_to_veeam && request_action_ == JobAction::copy && ports_.veeam.lease_appeared())
+    return false;
+  return true;
+}
+
+Job::State Job::verify() {
+  if (config_.verify == VerifyMode::none) {
+    // A manifest this run did not update would make `sha256sum -c` fail, or worse, pass.
+    remove_disk_manifest();
+    log_->info("Nothing is read back (verify = none); the disk carries no checksum manifest");
+    return State::finish;
+  }
+  const auto started = now();
+  Manifest known = read_disk_manifest(true);
+  for (const auto& [path, entry] : verified_) known[path] = entry;
+  VerificationPlan plan = plan_verification(config_.verify, files_on_disk(), known);
+  if (!report_.verification) report_.verification.emplace();
+  VerificationReport& v = *report_.verification;
+  v.mode = to_string(config_.verify);
+  v.files_kept = plan.kept.size();
+  log_->info("Reading back {} in {} from the disk to compare with the source; {} unchanged keep their sums",
+             format_bytes(plan.bytes_to_check), count_text(plan.to_check.size(), "file", "files"),
+             count_text(plan.kept.size(), "file", "files"));
+  start_progress(Phase::verifying, plan.bytes_to_check);
+  verified_bytes_before_file_ = 0;
+  Manifest result = std::move(plan.kept);
+  std::vector<std::string> damaged;
+  for (const DiskFile& file : plan.to_check) {
+    const auto [source, copy] = ports_.hasher.hash_source_and_copy(
+        config_.backup_source + "/" + file.path, config_.backup_destination + "/" + file.path,
+        [this](std::uint64_t bytes) { return keep_verifying(bytes); });
+    v.bytes_read += copy.bytes;
+    verified_bytes_before_file_ += file.stamp.size;
+    if (copy.kind == HashOutcome::Kind::cancelled || source.kind == HashOutcome::Kind::cancelled) {
+      v.seconds += std::chrono::duration_cast<std::chrono::seconds>(now() - started).count();
+      if (ports_.stop.stop_requested()) return stopped_from_outside();
+      // Veeam wants the repository: pause, then copy again what it changed, and check on.
+      if (!pause_for_veeam())
+        return ports_.stop.stop_requested()
+                   ? stopped_from_outside()
+                   : stop(Outcome::gave_up,
+                          "The verification paused for Veeam and gave up after waiting " +
+                              std::to_string(config_.wait_for_veeam_minutes) + " min: " + status_.detail,
+                          "Plug the disk in again after the Veeam job; the copy continues where it stopped");
+      log_->info("Copying what Veeam changed, then verifying on");
+      return State::estimate;
+    }
+    // Not in the source: excluded, or vanished since the copy; not part of this copy.
+    if (source.kind == HashOutcome::Kind::missing) continue;
+    ++v.files_checked;
+    std::string problem;
+    if (copy.kind != HashOutcome::Kind::ok)
+      problem = "cannot be read back (" + copy.error + ")";
+    else if (source.kind != HashOutcome::Kind::ok)
+      problem = "its source cannot be read (" + source.error + ")";
+    else if (source.sha256 != copy.sha256)
+      problem = "differs from the source";
+    if (!problem.empty()) {
+      ++v.mismatches;
+      v.add_problem(printable_path(file.path) + " " + problem);
+      if (copy.kind != HashOutcome::Kind::ok || source.kind == HashOutcome::Kind::ok) damaged.push_back(file.path);
+      continue;
+    }
+    ManifestEntry entry{copy.sha256, file.stamp};
+    result[file.path] = entry;
+    verified_[file.path] = std::move(entry);
+  }
+  v.seconds += std::chrono::duration_cast<std::chrono::seconds>(now() - started).count();
+  on_progress(verified_bytes_before_file_, true);
+  try {
+    write_disk_manifest(result);
+  } catch (const std::exception& e) {
+    return stop(Outcome::failed, std::string("Could not write the disk's checksum manifest (") + e.what() +
+                                     "); its copy is not complete",
+                "Check the disk and its cable (see 'dmesg'), then plug it in again");
+  }
+  if (v.mismatches > 0) {
+    remember_damaged(damaged);
+    return verification_failed();
+  }
+  log_->info("Verified: {} read back in {}, equal to the source; {} unchanged", format_bytes(v.bytes_read),
+             count_text(v.files_checked, "file", "files"), count_text(v.files_kept, "file", "files"));
+  return State::finish;
+}
+
+Job::State Job::verification_failed() {
+  const VerificationReport& v = *report_.verification;
+  std::string reason = "Verification failed: " + count_text(v.mismatches, "file", "files") +
+                       " on the disk " + (v.mismatches == 1 ? "differs" : "differ") +
+                       " from the source or cannot be read: " + v.problem_summary(v.mismatches) +
+                       "; the disk's copy is not complete";
+  // The disk must not keep saying "complete" about data that is not whole, even when this
+  // run wrote nothing.
+  try {
+    write_disk_state("incomplete", reason);
+  } catch (const std::exception& e) {
+    warn(std::string("Could not mark the disk's copy incomplete (") + e.what() + ")");
+  }
+  return stop(Outcome::failed, std::move(reason),
+              "The disk, its enclosure or its cable may corrupt data: check 'dmesg' and the disk's health "
+              "(smartctl). The damaged files are copied anew when the disk is plugged in again");
+}
+
+// The next copy removes these from the disk first: rsync would otherwise take a damaged
+// file with the right size and time for a good one and never copy it again.
+void Job::remember_damaged(const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  Manifest list;
+  for (const auto& p : paths) list[p] = ManifestEntry{std::string(64, '0'), std::nullopt};
+  try {
+    ports_.fs.make_directories(config_.state_directory, 0755);
+    ports_.fs.write_atomic(damaged_list_path(config_, report_.disk.uuid), render_sha256sums(list), 0600);
+  } catch (const std::exception& e) {
+    warn(std::string("Could not remember the damaged files for the next copy (") + e.what() +
+         "); run the next copy with verify = all");
+  }
+}
+
+void Job::replace_damaged() {
+  const std::string list_path = damaged_list_path(config_, report_.disk.uuid);
+  std::optional<std::string> text;
+  try {
+    text = ports_.fs.read_file(list_path, kManifestMaxBytes);
+  } catch (const std::exception& e) {
+    warn(std::string("Could not read the list of damaged files '") + list_path + "' (" + e.what() + ")");
+  }
+  if (!text) return;
+  std::uint64_t removed = 0;
+  for (const auto& [path, entry] : parse_sha256sums(*text).entries)
+    if (ports_.fs.remove(config_.backup_destination + "/" + path)) ++removed;
+  log_->info("Removed {} that the last check found damaged; this copy replaces them",
+             count_text(removed, "file", "files"));
+}
+
+void Job::forget_damaged() {
+  (void)ports_.fs.remove(damaged_list_path(config_, report_.disk.uuid));
+}
+
+Job::State Job::check_disk() {
+  const std::string root = config_.backup_destination + "/";
+  std::optional<std::string> text;
+  try {
+    text = ports_.fs.read_file(root + kManifestFile, kManifestMaxBytes);
+  } catch (const std::system_error& e) {
+    return stop(Outcome::failed, std::string("The disk's checksum manifest cannot be read: ") + e.what(),
+                "Copy to the disk again (with verify = written or all) to write a new one");
+  }
+  if (!text)
+    return stop(Outcome::failed, std::string("The disk holds no checksum manifest ('") + kManifestFile + "')",
+                "Copy to it once with verify = written or all (written is the default); then it can be checked");
+  ParsedManifest manifest = parse_sha256sums(*text);
+  text.reset();
+  VerificationReport& v = report_.verification.emplace();
+  v.mode = "manifest";
+  for (int line : manifest.bad_lines) {
+    ++v.mismatches;
+    v.add_problem("line " + std::to_string(line) + " of the manifest is not a checksum line");
+  }
+  std::map<std::string, FileStamp> on_disk;
+  for (auto& f : files_on_disk()) on_disk.emplace(std::move(f.path), f.stamp);
+  std::uint64_t total = 0;
+  for (const auto& [path, entry] : manifest.entries)
+    if (auto it = on_disk.find(path); it != on_disk.end()) total += it->second.size;
+  log_->info("Checking {} files ({}) against the disk's manifest, read from the disk",
+             manifest.entries.size(), format_bytes(total));
+  const auto started = now();
+  start_progress(Phase::verifying, total);
+  verified_bytes_before_file_ = 0;
+  std::vector<std::string> damaged;
+  for (const auto& [path, entry] : manifest.entries) {
+    const auto it = on_disk.find(path);
+    if (it == on_disk.end()) {
+      ++v.missing;
+      v.add_problem(printable_path(path) + " is missing");
+      continue;
+    }
+    const HashOutcome copy = ports_.hasher.hash_copy(root + path, [this](std::uint64_t bytes) { return keep_verifying(bytes); });
+    if (copy.kind == HashOutcome::Kind::cancelled) return stopped_from_outside();
+    verified_bytes_before_file_ += it->second.size;
+    v.bytes_read += copy.bytes;
+    ++v.files_checked;
+    if (copy.kind != HashOutcome::Kind::ok) {
+      ++v.mismatches;
+      v.add_problem(printable_path(path) + " cannot be read (" + copy.error + ")");
+      damaged.push_back(path);
+    } else if (copy.sha256 != entry.sha256) {
+      ++v.mismatches;
+      v.add_problem(printable_path(path) + " differs from the manifest");
+      damaged.push_back(path);
+    }
+  }
+  on_progress(verified_bytes_before_file_, true);
+  v.seconds = std::chrono::duration_cast<std::chrono::seconds>(now() - started).count();
+  std::vector<std::string> unlisted;
+  for (const auto& [path, stamp] : on_disk)
+    if (!manifest.entries.count(path) && path.find(std::string(kRsyncPartialDir) + "/") == std::string::npos)
+      unlisted.push_back(printable_path(path));
+  v.unlisted = unlisted.size();
+  if (!unlisted.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < unlisted.size() && i < VerificationReport::kMaxListedProblems; ++i)
+      names += (i ? ", " : "") + unlisted[i];
+    if (unlisted.size() > VerificationReport::kMaxListedProblems)
+      names += " (and " + std::to_string(unlisted.size() - VerificationReport::kMaxListedProblems) + " more)";
+    warn(count_text(unlisted.size(), "file on the disk is", "files on the disk are") +
+         " not in the manifest (written by something else, or by a copy that did not finish): " + names);
+  }
+  if (v.failed()) {
+    remember_damaged(damaged);
+    return stop(Outcome::failed,
+                "The disk's copy does not match its manifest: " + count_text(v.mismatches, "file", "files") +
+                    " differ or cannot be read, " + count_text(v.missing, "file is", "files are") +
+                    " missing: " + v.problem_summary(v.mismatches + v.missing),
+                "The disk, its enclosure or its cable may corrupt data: check 'dmesg' and the disk's health "
+                "(smartctl). Plug the disk in for a copy: the damaged files are copied anew");
+  }
+  report_.outcome = report_.warnings.empty() ? Outcome::success : Outcome::warning;
+  report_.reason = "Checked " + count_text(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
+                   ") read from the disk: all match the manifest";
+  log_->info("{}", report_.reason);
+  return State::done;
+}
+
+}  // namespace ubc
