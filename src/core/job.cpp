@@ -18,6 +18,8 @@ namespace ubc {
 
 namespace {
 
+constexpr const char* kLeaveGate = "leave the Veeam gate";
+
 std::string join_jobs(const std::vector<Lease>& leases) {
   std::vector<std::string> names;
   for (const auto& l : leases)
@@ -137,6 +139,7 @@ Job::State Job::identify(const JobRequest& request) {
   switch (request.by) {
     case JobRequest::By::device:
       device = ports_.devices.by_devnode(request.value);
+      report_.disk.devnode = request.value;  // recorded and mailed even when it is not there
       if (!device)
         return stop(Outcome::failed,
                     "Device '" + request.value + "' does not exist or carries no filesystem",
@@ -148,6 +151,7 @@ Job::State Job::identify(const JobRequest& request) {
           device = d;
           break;
         }
+      report_.disk.uuid = request.value;
       if (!device)
         return stop(Outcome::failed, "No disk with filesystem UUID " + request.value + " is connected",
                     "Plug the disk in, or check its UUID with 'lsblk -f'");
@@ -188,7 +192,7 @@ Job::State Job::claim() {
     log_->info("A copy job for disk {} is already running; this one ends here", report_.disk.uuid);
     return State::done;
   }
-  claimed_ = true;
+  undo_.push("free the disk's job slot", [this] { ports_.slots.release(); });
   return State::queue;
 }
 
@@ -226,6 +230,12 @@ Job::WaitEnd Job::enter_veeam_gate() {
            "): its post-job script never ran");
     if (r.entered) {
       entered_ = true;
+      if (!undo_.pending(kLeaveGate))
+        undo_.push(kLeaveGate, [this] {
+          if (!entered_) return;
+          entered_ = false;
+          ports_.veeam.leave();
+        });
       return WaitEnd::entered;
     }
     const std::string jobs = join_jobs(r.live);

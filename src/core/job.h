@@ -19,6 +19,7 @@
 #include "core/report.h"
 #include "core/rsync.h"
 #include "core/status.h"
+#include "core/undo.h"
 #include "ports/ports.h"
 
 namespace spdlog {
@@ -99,6 +100,7 @@ class Job {
   void replace_damaged();
   void forget_damaged();
   void cleanup();
+  void leave_disk();
   void unmount_disk();
   void write_disk_state(const std::string& state, const std::string& reason);
   void conclude();
@@ -106,6 +108,8 @@ class Job {
   void set_phase(Phase phase, std::string detail = {});
   void publish_status();
   std::string lock_path() const;
+  std::string lock_undo_name() const;
+  void push_lock_undo();
   std::chrono::milliseconds now() { return ports_.clock.monotonic(); }
 
   const Config& config_;
@@ -117,12 +121,9 @@ class Job {
   JobReport report_;
   Status status_;
 
-  // What has been done, so that cleanup() undoes exactly that.
-  bool claimed_ = false;
-  bool entered_ = false;
-  bool mounted_ = false;
-  bool locked_ = false;
-  bool inhibited_ = false;
+  // What has been done, so that cleanup() undoes exactly that, newest first.
+  UndoStack undo_;
+  bool entered_ = false;  // inside the Veeam gate now (a pause leaves it for a while)
   bool start_mail_sent_ = false;
   bool disk_complete_ = false;  // state.json says complete: never overwrite it with incomplete
   std::int64_t last_complete_at_ = 0;

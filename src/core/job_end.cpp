@@ -77,8 +77,15 @@ void Job::write_disk_state(const std::string& state, const std::string& reason) 
 }
 
 void Job::cleanup() {
-  // Each undo is tried even when an earlier one failed: a half cleanup is the worst state.
-  if (mounted_ && report_.copy_started && !disk_complete_) {
+  const std::size_t warnings_before = report_.warnings.size();
+  undo_.unwind([this](const std::string& failure) { warn(failure); });
+  if (report_.warnings.size() > warnings_before && report_.outcome == Outcome::success)
+    report_.outcome = Outcome::warning;
+}
+
+// The disk's undo: mark an unfinished copy incomplete, leave the run log beside it, unmount.
+void Job::leave_disk() {
+  if (report_.copy_started && !disk_complete_) {
     try {
       write_disk_state("incomplete", report_.reason);
       log_->info("Marked the disk's copy incomplete");
@@ -86,42 +93,16 @@ void Job::cleanup() {
       log_->warn("Could not mark the disk's copy incomplete ({}); it still says in-progress", e.what());
     }
   }
-  if (locked_) {
+  // A run that stopped before copying leaves the disk exactly as it was, its last log too.
+  if ((report_.copy_started || disk_complete_) && request_action_ == JobAction::copy) {
     try {
-      ports_.run_lock.release_and_remove();
-      log_->info("Removed the run lock '{}'", lock_path());
+      ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
+      ports_.fs.write_atomic(config_.backup_destination + "/" + kDiskRunLogFile, run_log_->text(), 0644);
     } catch (const std::exception& e) {
-      report_.warnings.push_back("Could not delete the lock file '" + lock_path() + "': " + e.what() +
-                                 "; delete it by hand");
-      log_->warn("{}", report_.warnings.back());
+      log_->warn("Could not write the run log onto the disk: {}, ignoring", e.what());
     }
-    locked_ = false;
   }
-  if (mounted_) {
-    // A run that stopped before copying leaves the disk exactly as it was, its last log too.
-    if (report_.copy_started || disk_complete_) {
-      try {
-        ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
-        ports_.fs.write_atomic(config_.backup_destination + "/" + kDiskRunLogFile, run_log_->text(), 0644);
-      } catch (const std::exception& e) {
-        log_->warn("Could not write the run log onto the disk: {}, ignoring", e.what());
-      }
-    }
-    unmount_disk();
-    mounted_ = false;
-  }
-  if (inhibited_) {
-    ports_.inhibitor.release();
-    inhibited_ = false;
-  }
-  if (entered_) {
-    ports_.veeam.leave();
-    entered_ = false;
-  }
-  if (claimed_) {
-    ports_.slots.release();
-    claimed_ = false;
-  }
+  unmount_disk();
 }
 
 void Job::unmount_disk() {
@@ -162,8 +143,8 @@ void Job::unmount_disk() {
   if (report_.outcome == Outcome::success) report_.outcome = Outcome::warning;
 }
 
+// Every run ends with a history row and a mail, whatever failed before.
 void Job::conclude() {
-  if (report_.disk.uuid.empty()) return;  // no disk identified: nothing to record or mail
   const auto duration = report_.finished_at - report_.started_at;
   log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
   report_.run_log = run_log_->text();
@@ -172,7 +153,12 @@ void Job::conclude() {
   } catch (const std::exception& e) {
     log_->warn("Could not record the run in the history: {}, ignoring", e.what());
   }
-  const MailResult sent = ports_.mailer.send(compose_end_mail(config_, report_));
+  MailResult sent;
+  try {
+    sent = ports_.mailer.send(compose_end_mail(config_, report_));
+  } catch (const std::exception& e) {
+    sent.error = e.what();
+  }
   if (sent.outbox_sent > 0) log_->info("Sent {} mails kept from earlier runs", sent.outbox_sent);
   if (sent.sent && sent.error.empty())
     log_->info("Sent the report mail");
@@ -183,6 +169,7 @@ void Job::conclude() {
   else
     log_->error("The report mail was not sent ({}) and could not be kept", sent.error);
   status_.phase = Phase::done;
+  if (report_.disk.uuid.empty()) return;  // no status file was ever written
   try {
     ports_.status.clear(report_.disk.uuid);
   } catch (const std::exception& e) {

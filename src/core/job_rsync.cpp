@@ -95,8 +95,8 @@ bool Job::pause_for_veeam() {
   // already see the pause.
   set_phase(Phase::paused_for_veeam, "paused for a Veeam job");
   log_->warn("A Veeam job wants the repository: rsync stopped, copy paused (pause {})", report_.veeam_pauses);
-  ports_.veeam.leave();
   entered_ = false;
+  ports_.veeam.leave();
   const WaitEnd end = enter_veeam_gate();
   if (end != WaitEnd::entered) return false;
   log_->info("Veeam is done; resuming where the copy stopped");

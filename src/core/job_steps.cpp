@@ -14,6 +14,8 @@ namespace ubc {
 
 namespace {
 
+constexpr const char* kReleaseInhibitor = "release the shutdown inhibitor";
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
@@ -52,7 +54,7 @@ Job::State Job::mount() {
     return stop(Outcome::failed, "Could not mount " + disk.devnode + " at '" + target + "': " + e.what(),
                 "Check the disk with 'fsck' on another machine or reformat it; see 'dmesg' for details");
   }
-  mounted_ = true;
+  undo_.push("unmount the disk", [this] { leave_disk(); });
   log_->info("Mounted {} ({}) at '{}' with {}", disk.devnode, *fstype, target, options);
 
   std::optional<DiskState> previous;
@@ -76,6 +78,15 @@ Job::State Job::mount() {
   return read_only ? State::check_disk : State::lock;
 }
 
+std::string Job::lock_undo_name() const { return "delete the lock file '" + lock_path() + "'"; }
+
+void Job::push_lock_undo() {
+  undo_.push(lock_undo_name(), [this] {
+    ports_.run_lock.release_and_remove();
+    log_->info("Removed the run lock '{}'", lock_path());
+  });
+}
+
 Job::State Job::lock() {
   const std::string path = lock_path();
   LockResult result;
@@ -90,11 +101,11 @@ Job::State Job::lock() {
       return stop(Outcome::failed, "The lock file '" + path + "' is held by another running copier",
                   "The copier was started twice; wait for the other run to finish");
     case LockResult::taken_over_stale:
-      locked_ = true;
+      push_lock_undo();
       warn("Found the lock file '" + path + "' left by a run that died; taking it over");
       break;
     case LockResult::taken:
-      locked_ = true;
+      push_lock_undo();
       log_->info("Took the run lock '{}'", path);
       break;
   }
@@ -179,11 +190,11 @@ Job::State Job::copy() {
     log_->info("The disk is already up to date; nothing to copy");
     return State::sync;
   }
-  if (!inhibited_) {
+  if (!undo_.pending(kReleaseInhibitor)) {
     if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + report_.disk.uuid))
       warn("Could not take a shutdown inhibitor lock (" + *error + "); a shutdown would interrupt the copy");
     else
-      inhibited_ = true;
+      undo_.push(kReleaseInhibitor, [this] { ports_.inhibitor.release(); });
   }
 
   ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
@@ -199,10 +210,23 @@ Job::State Job::copy() {
   if (rate) report_.estimated_seconds = static_cast<std::int64_t>(static_cast<double>(e.bytes_to_copy) / *rate);
   if (config_.send_start_mail && !start_mail_sent_) {
     start_mail_sent_ = true;
+    // Never mail while holding the repository: a slow mail server must not keep a Veeam
+    // job waiting. Out of the gate for the mail, back in afterwards; if Veeam came in
+    // meanwhile, the source may have changed, so the estimate is made again.
+    entered_ = false;
+    ports_.veeam.leave();
     const MailResult sent = ports_.mailer.send(compose_start_mail(config_, report_, rate));
     if (!sent.sent)
       warn("The start mail was not sent (" + sent.error + ")" +
            (sent.kept_in_outbox ? "; it is kept and sent with the next mails" : " and could not be kept"));
+    if (ports_.stop.stop_requested()) return stopped_from_outside();
+    const GateResult again = ports_.veeam.try_enter();
+    if (again.entered) {
+      entered_ = true;
+    } else {
+      const State next = wait_for_veeam();
+      return next == State::check_source ? State::estimate : next;
+    }
   }
 
   log_->info("Copying {} to the disk", format_bytes(e.bytes_to_copy));
@@ -244,8 +268,7 @@ Job::State Job::finish() {
   log_->info("Marked the disk's copy complete");
   forget_damaged();
   try {
-    ports_.run_lock.release_and_remove();
-    locked_ = false;
+    undo_.run_now(lock_undo_name());
   } catch (const std::system_error& e) {
     return stop(Outcome::failed, "Could not delete the lock file '" + lock_path() + "': " + e.what(),
                 "Delete it by hand; Veeam and the next copy treat it as a stale lock until then");

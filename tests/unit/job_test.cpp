@@ -598,5 +598,32 @@ TEST_F(JobTest, DoesNotYieldWhenConfiguredNotTo) {
   EXPECT_EQ(veeam_.checks_, 0);
 }
 
+
+TEST_F(JobTest, ADeviceThatDoesNotExistStillLeavesAHistoryRowAndAMail) {
+  const JobReport r = run_job({JobRequest::By::device, "/dev/sdz9", false});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  ASSERT_EQ(history_.recorded_.size(), 1u);
+  EXPECT_EQ(history_.recorded_[0].disk.devnode, "/dev/sdz9");
+  ASSERT_EQ(mailer_.sent_.size(), 1u);
+  EXPECT_THAT(mailer_.sent_[0].subject, HasSubstr("FAILED: Device '/dev/sdz9' does not exist"));
+  EXPECT_THAT(mailer_.sent_[0].to, ::testing::Contains("sysop@example.com"));
+}
+
+TEST_F(JobTest, UndoFailuresAreWarningsAndEveryOtherUndoStillRuns) {
+  config_.send_start_mail = false;  // the gate is left only at the end then
+  veeam_.fail_leave_ = true;
+  inhibitor_.fail_release_ = true;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::warning) << r.reason;
+  EXPECT_THAT(r.warnings, ::testing::Contains(HasSubstr("Could not release the shutdown inhibitor: sd_bus_call")));
+  EXPECT_THAT(r.warnings, ::testing::Contains(HasSubstr("Could not leave the Veeam gate: unlink")));
+  EXPECT_EQ(disk_state()->state, "complete");
+  EXPECT_FALSE(mounter_.is_mounted(kMount));
+  EXPECT_FALSE(slots_.copy_claimed_) << "the slot is freed after the failing undos";
+  EXPECT_EQ(history_.recorded_.size(), 1u);
+  EXPECT_EQ(mailer_.sent_.size(), 1u) << "the end mail";
+}
+
 }  // namespace
 }  // namespace ubc::test

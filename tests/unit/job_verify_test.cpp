@@ -232,6 +232,39 @@ TEST_F(JobVerifyTest, AVeeamJobDuringVerificationPausesThenCopiesAgainAndChecksO
   EXPECT_EQ(manifest_on_disk().size(), 2u);
 }
 
+TEST_F(JobVerifyTest, NoMailIsSentWhileTheCopierHoldsTheVeeamGate) {
+  std::vector<bool> held;
+  mailer_.on_send_ = [&](const Email&) { held.push_back(veeam_.entered_); };
+  const JobReport r = run_job();
+  ASSERT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(held, (std::vector<bool>{false, false})) << "start mail and end mail, both outside the gate";
+  EXPECT_EQ(processes_.started_.size(), 2u) << "no Veeam job came in meanwhile: no second dry run";
+}
+
+TEST_F(JobVerifyTest, AVeeamJobArrivingDuringTheStartMailIsWaitedForThenTheWorkEstimatedAgain) {
+  veeam_.clear_after_waits_ = 1;
+  mailer_.on_send_ = [&](const Email& mail) {
+    if (mail.subject.find("copy started") != std::string::npos) veeam_.appear(FakeVeeamGate::lease("Nightly"));
+  };
+  processes_.runs_ = {dry_run(1, 4), dry_run(1, 4), copy_run(4, 1)};
+  const JobReport r = run_job();
+  ASSERT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(processes_.started_.size(), 3u) << "dry run, dry run again after Veeam, copy";
+  EXPECT_EQ(mailer_.sent_.size(), 2u) << "one start mail only";
+  EXPECT_TRUE(logged("Waiting for Veeam job 'Nightly'", r));
+}
+
+TEST_F(JobVerifyTest, AStopDuringTheStartMailEndsTheJobBeforeCopying) {
+  mailer_.on_send_ = [&](const Email& mail) {
+    if (mail.subject.find("copy started") != std::string::npos) stop_.requested_ = true;
+  };
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::aborted);
+  EXPECT_EQ(processes_.started_.size(), 1u) << "only the dry run";
+  EXPECT_EQ(mailer_.sent_.size(), 2u) << "the end mail still goes out";
+  expect_undone(r);
+}
+
 class JobCheckDiskTest : public JobVerifyTest {
  protected:
   JobReport check() { return run_job({JobRequest::By::device, kDev, false, JobAction::verify}); }

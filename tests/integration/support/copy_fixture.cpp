@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "support/copy_fixture.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -24,6 +25,24 @@ namespace fs = std::filesystem;
 DiskView::DiskView(LoopDisk& disk) : disk_(disk), path_(disk.mount_for_inspection()) {}
 
 DiskView::~DiskView() { disk_.unmount(); }
+
+std::map<std::string, TreeEntry> whole_disk(LoopDisk& disk) {
+  DiskView view(disk);
+  return scan_tree(view.path());
+}
+
+void expect_disk_untouched(const std::map<std::string, TreeEntry>& before, LoopDisk& disk) {
+  std::string differences;
+  for (const auto& d : tree_differences(before, whole_disk(disk))) differences += d + "\n";
+  EXPECT_EQ(differences, "");
+}
+
+RwMount::RwMount(const std::string& devnode) : path_(make_temp_dir("ubc-rw")) { run_ok({"mount", devnode, path_}); }
+
+RwMount::~RwMount() {
+  (void)run({"umount", path_});
+  ::rmdir(path_.c_str());
+}
 
 namespace {
 

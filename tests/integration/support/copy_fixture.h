@@ -195,6 +195,25 @@ class DiskView {
   std::string path_;
 };
 
+// Everything on the disk, the copier's own files included.
+std::map<std::string, TreeEntry> whole_disk(LoopDisk& disk);
+// A job that stops before copying says "nothing was written" / "the disk was left
+// untouched": every entry on the disk, the copier's own files included, is as it was.
+void expect_disk_untouched(const std::map<std::string, TreeEntry>& before, LoopDisk& disk);
+
+// The disk mounted read-write somewhere else, for the scope.
+class RwMount {
+ public:
+  explicit RwMount(const std::string& devnode);
+  ~RwMount();
+  RwMount(const RwMount&) = delete;
+  RwMount& operator=(const RwMount&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // True when devnode appears as a mount source in /proc/self/mountinfo.
 bool is_mounted_anywhere(const std::string& devnode);
 // True when path is a mount point (in /proc/self/mountinfo).

@@ -36,6 +36,9 @@ class LoopDisk {
   const std::string& devnode() const { return devnode_; }
   const std::string& uuid() const { return uuid_; }
   const std::string& fstype() const { return fstype_; }
+  // The image file that holds the disk: writing into it is writing "underneath" whatever
+  // has the filesystem mounted.
+  const std::string& image() const { return image_; }
 
   // Mounts at a temporary directory for inspection and returns it (unmount() undoes it).
   std::string mount_for_inspection();

@@ -2,6 +2,8 @@
 // Fakes for the ports that only receive: status, history, mail, inhibitor.
 #pragma once
 
+#include <functional>
+
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -43,6 +45,7 @@ class FakeMailer final : public Mailer {
  public:
   MailResult send(const Email& mail) override {
     sent_.push_back(mail);
+    if (on_send_) on_send_(mail);
     MailResult r;
     r.sent = !fail_;
     r.kept_in_outbox = fail_;
@@ -51,6 +54,7 @@ class FakeMailer final : public Mailer {
   }
   std::vector<Email> sent_;
   bool fail_ = false;
+  std::function<void(const Email&)> on_send_;  // runs while the mail is "being sent"
 };
 
 class FakeInhibitor final : public Inhibitor {
@@ -62,9 +66,11 @@ class FakeInhibitor final : public Inhibitor {
     return std::nullopt;
   }
   void release() override {
-    held_ = false;
     ++releases_;
+    if (fail_release_) throw std::runtime_error("sd_bus_call ReleaseInhibitor: Connection reset by peer");
+    held_ = false;
   }
+  bool fail_release_ = false;
   std::string error_;
   bool held_ = false;
   int releases_ = 0;

@@ -43,6 +43,7 @@ class FakeVeeamGate final : public VeeamGate {
     ++leaves_;
     entered_ = false;
     appeared_ = false;
+    if (fail_leave_) throw std::system_error(EIO, std::generic_category(), "unlink '/var/lib/usb-backup-copier/veeam/copier.active'");
   }
 
   bool lease_appeared() override {
@@ -82,6 +83,7 @@ class FakeVeeamGate final : public VeeamGate {
   int clear_after_waits_ = -1;  // >= 0: leases_ empties after that many wait_for_change calls
   int appear_on_check_ = 0;     // > 0: a lease appears at that lease_appeared() call
   bool fail_enter_ = false;     // try_enter throws std::system_error
+  bool fail_leave_ = false;     // leave throws std::system_error (after leaving)
   FakeClock* clock_ = nullptr;  // advanced by wait_for_change's timeout
 
   // Record
