@@ -16,8 +16,9 @@ namespace ubc {
 
 inline constexpr const char* kManifestFile = ".usb-backup-copier/SHA256SUMS";
 inline constexpr const char* kManifestStampFile = ".usb-backup-copier/SHA256SUMS.stamps";
-// The disk's own manifest can be large (a line per file); anything bigger is not ours.
-inline constexpr std::uint64_t kManifestMaxBytes = 512ULL << 20;
+// The disk's own manifest has a line (about 100 bytes) per file: 64 MiB is some 600,000
+// files. Anything bigger is not ours, and is not read into memory.
+inline constexpr std::uint64_t kManifestMaxBytes = 64ULL << 20;
 
 // What a file looked like when its sum was taken.
 struct FileStamp {

@@ -66,6 +66,9 @@ ScopedUdevd::ScopedUdevd() {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    // Nothing else of ours: a daemon that outlives a killed test run must not keep its
+    // pipes or an inherited lock (flock(1) around the run) open for ever.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     char* const argv[] = {const_cast<char*>(udevd_binary), nullptr};
     pid_t pid = -1;
     const int rc = ::posix_spawn(&pid, udevd_binary, &actions, nullptr, argv, environ);

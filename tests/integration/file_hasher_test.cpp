@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// One behaviour suite for the FileHasher port, run against the real OpenSSL adapter on real
+// files and against the unit tests' fake, so that the fake cannot drift from the real thing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "fakes/fake_file_hasher.h"
+#include "support/loop_disk.h"
+#include "sys/openssl_file_hasher.h"
+
+namespace ubc::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where the suite makes its files, and the hasher that reads them.
+class HasherWorld {
+ public:
+  virtual ~HasherWorld() = default;
+  virtual std::string file(const std::string& name, const std::string& content) = 0;  // its path
+  virtual std::string symlink(const std::string& name) = 0;
+  virtual std::string fifo(const std::string& name) = 0;
+  virtual std::string missing(const std::string& name) = 0;
+  virtual FileHasher& hasher() = 0;
+};
+
+class RealWorld final : public HasherWorld {
+ public:
+  RealWorld() : dir_(make_temp_dir("ubc-hasher")) {}
+  ~RealWorld() override { remove_tree(dir_); }
+  std::string file(const std::string& name, const std::string& content) override {
+    write_file(dir_ + "/" + name, content);
+    return dir_ + "/" + name;
+  }
+  std::string symlink(const std::string& name) override {
+    fs::create_symlink(file(name + ".target", "x"), dir_ + "/" + name);
+    return dir_ + "/" + name;
+  }
+  std::string fifo(const std::string& name) override {
+    EXPECT_EQ(::mkfifo((dir_ + "/" + name).c_str(), 0600), 0);
+    return dir_ + "/" + name;
+  }
+  std::string missing(const std::string& name) override { return dir_ + "/" + name; }
+  FileHasher& hasher() override { return hasher_; }
+
+ private:
+  std::string dir_;
+  OpensslFileHasher hasher_;
+};
+
+class FakeWorld final : public HasherWorld {
+ public:
+  std::string file(const std::string& name, const std::string& content) override {
+    fs_.files_["/w/" + name] = content;
+    return "/w/" + name;
+  }
+  std::string symlink(const std::string& name) override { return special(name); }
+  std::string fifo(const std::string& name) override { return special(name); }
+  std::string missing(const std::string& name) override { return "/w/" + name; }
+  FileHasher& hasher() override { return hasher_; }
+
+ private:
+  std::string special(const std::string& name) {
+    fs_.files_["/w/" + name] = "";
+    fs_.not_regular_.insert("/w/" + name);
+    return "/w/" + name;
+  }
+  FakeFileSystem fs_;
+  FakeFileHasher hasher_{fs_};
+};
+
+using WorldFactory = std::function<std::unique_ptr<HasherWorld>()>;
+
+class FileHasherContract : public ::testing::TestWithParam<std::pair<const char*, WorldFactory>> {
+ protected:
+  void SetUp() override { world_ = GetParam().second(); }
+  FileHasher& hasher() { return world_->hasher(); }
+  static bool always(std::uint64_t) { return true; }
+  std::unique_ptr<HasherWorld> world_;
+};
+
+TEST_P(FileHasherContract, EqualContentGivesEqualSumsAndOtherContentOtherSums) {
+  const std::string content(3 << 20, 'v');  // more than one read block
+  const auto a = world_->file("a", content);
+  const auto b = world_->file("b", content);
+  const auto c = world_->file("c", content.substr(1) + "w");
+  const auto [sa, sb] = hasher().hash_source_and_copy(a, b, always);
+  ASSERT_EQ(sa.kind, HashOutcome::Kind::ok) << sa.error;
+  ASSERT_EQ(sb.kind, HashOutcome::Kind::ok) << sb.error;
+  EXPECT_EQ(sa.sha256, sb.sha256);
+  EXPECT_EQ(sa.sha256.size(), 64u);
+  EXPECT_EQ(sa.bytes, content.size());
+  EXPECT_EQ(sb.bytes, content.size());
+  const HashOutcome other = hasher().hash_copy(c, always);
+  ASSERT_EQ(other.kind, HashOutcome::Kind::ok);
+  EXPECT_NE(other.sha256, sa.sha256);
+}
+
+TEST_P(FileHasherContract, AMissingFileIsMissing) {
+  EXPECT_EQ(hasher().hash_copy(world_->missing("nothing"), always).kind, HashOutcome::Kind::missing);
+  const auto present = world_->file("present", "p");
+  const auto [source, copy] = hasher().hash_source_and_copy(world_->missing("gone"), present, always);
+  EXPECT_EQ(source.kind, HashOutcome::Kind::missing);
+  EXPECT_EQ(copy.kind, HashOutcome::Kind::ok);
+}
+
+TEST_P(FileHasherContract, ASymlinkOrAFifoIsNeitherFollowedNorWaitedOn) {
+  EXPECT_EQ(hasher().hash_copy(world_->symlink("link"), always).kind, HashOutcome::Kind::not_regular);
+  EXPECT_EQ(hasher().hash_copy(world_->fifo("fifo"), always).kind, HashOutcome::Kind::not_regular);
+}
+
+TEST_P(FileHasherContract, ProgressSaysHowFarTheCopyIsAndCanStopIt) {
+  const auto a = world_->file("a", std::string(2 << 20, 'p'));
+  std::uint64_t last = 0;
+  const HashOutcome done = hasher().hash_copy(a, [&](std::uint64_t bytes) {
+    EXPECT_GE(bytes, last);
+    last = bytes;
+    return true;
+  });
+  EXPECT_EQ(done.kind, HashOutcome::Kind::ok);
+  EXPECT_EQ(last, 2u << 20);
+  const auto [source, copy] = hasher().hash_source_and_copy(a, a, [](std::uint64_t) { return false; });
+  EXPECT_EQ(copy.kind, HashOutcome::Kind::cancelled);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Adapters, FileHasherContract,
+    ::testing::Values(std::make_pair("OpensslFileHasher", WorldFactory([] { return std::make_unique<RealWorld>(); })),
+                      std::make_pair("FakeFileHasher", WorldFactory([] { return std::make_unique<FakeWorld>(); }))),
+    [](const auto& adapter) { return std::string(adapter.param.first); });
+
+TEST(OpensslFileHasherTest, GivesTheSumThatSha256sumGives) {
+  RealWorld world;
+  const auto empty = world.file("empty", "");
+  const auto text = world.file("text", "usb-backup-copier\n");
+  OpensslFileHasher hasher;
+  auto always = [](std::uint64_t) { return true; };
+  EXPECT_EQ(hasher.hash_copy(empty, always).sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const std::string expected = run_ok({"sha256sum", text}).substr(0, 64);
+  EXPECT_EQ(hasher.hash_copy(text, always).sha256, expected);
+}
+
+}  // namespace
+}  // namespace ubc::test
