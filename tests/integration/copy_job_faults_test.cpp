@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
-// The built copier when what surrounds it breaks, for real on a loop-device disk: the
-// copier itself SIGKILLed mid-copy (its rsync must not live on).
+// The built copier when what surrounds it breaks, for real on a loop-device disk: a run
+// history that is garbage or held locked by another program (a warning, never a failed
+// copy or an incomplete disk), and the copier itself SIGKILLed mid-copy (its rsync must
+// not live on).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <random>
 #include <thread>
 
+#include "sys/sqlite_history.h"
 #include "support/copy_fixture.h"
 #include "support/orphan_reaper.h"
 
@@ -17,6 +22,101 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+void make_small_tree(const std::string& src) {
+  make_file(src + "/Jobs/Nightly.vbk", 3u << 20, 1);
+  make_file(src + "/Jobs/Nightly-1.vib", 700000, 2);
+  make_file(src + "/Jobs/Nightly.vbm", 12345, 3);
+}
+
+void expect_disk_equals_source(CopyFixture& f) {
+  DiskView view(f.disk());
+  const auto differences = tree_differences(scan_tree(f.source(), {".usb-backup-copier.lock"}),
+                                            scan_tree(view.path(), disk_own_entries()));
+  EXPECT_TRUE(differences.empty()) << differences.front();
+}
+
+// What a run with a broken history must still leave: a complete disk, released, and an
+// end mail whose body or attached log names the history.
+void expect_complete_with_history_warning(CopyFixture& f, const CopierResult& r) {
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto state = f.disk_state();
+  ASSERT_TRUE(state);
+  EXPECT_EQ(field(*state, "state"), "complete");
+  EXPECT_TRUE(f.disk_released());
+  EXPECT_FALSE(fs::exists(f.lock_file()));
+  expect_disk_equals_source(f);
+  const auto mails = f.wait_for_mails(2);
+  ASSERT_EQ(mails.size(), 2u) << r.output;
+  EXPECT_THAT(field(mails[0], "subject"), HasSubstr("copy started"));
+  EXPECT_THAT(field(mails[1], "subject"), HasSubstr(": WARNING"));
+  EXPECT_THAT(field(mails[1], "body"), HasSubstr("The copy is complete"));
+  EXPECT_THAT(field(mails[1], "body") + field(mails[1], "attachment"), HasSubstr("run history"));
+}
+
+TEST(CopyJobFaults, AHistoryDatabaseOfGarbageIsAWarningAndTheCopyCompletes) {
+  CopyFixture f;
+  make_small_tree(f.source());
+  fs::create_directories(f.state_dir());
+  std::string garbage(64 * 1024, '\0');
+  std::mt19937 random(42);
+  for (char& c : garbage) c = static_cast<char>(random());
+  write_file(f.state_dir() + "/history.db", garbage);
+
+  const CopierResult r = f.copy();
+  expect_complete_with_history_warning(f, r);
+  EXPECT_THAT(r.output, HasSubstr("Could not read the run history"));
+  EXPECT_THAT(r.output, HasSubstr("This run could not be recorded in the run history"));
+  // The admin's database is left as it was, to be looked at.
+  EXPECT_EQ(read_file(f.state_dir() + "/history.db"), garbage);
+}
+
+// history.db held as another program holds it: a connection inside BEGIN EXCLUSIVE (say,
+// an admin's sqlite3 shell left in a transaction), for the scope.
+class LockedDatabase {
+ public:
+  explicit LockedDatabase(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) != SQLITE_OK)
+      throw std::runtime_error("cannot lock " + path + ": " + sqlite3_errmsg(db_));
+  }
+  ~LockedDatabase() {
+    (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    (void)sqlite3_close(db_);
+  }
+  LockedDatabase(const LockedDatabase&) = delete;
+  LockedDatabase& operator=(const LockedDatabase&) = delete;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST(CopyJobFaults, AHistoryDatabaseLockedByAnotherProgramIsAWarningAndTheCopyCompletes) {
+  CopyFixture f;
+  make_small_tree(f.source());
+  // A real history with an earlier run of this disk, as the copier writes it.
+  JobReport earlier;
+  earlier.disk = {f.devnode(), f.uuid(), f.options().label, "ext4"};
+  earlier.outcome = Outcome::success;
+  earlier.started_at = 1700000000;
+  earlier.finished_at = 1700000100;
+  earlier.bytes_copied = 100u << 20;
+  SqliteHistory(f.state_dir()).record(earlier);
+
+  CopierResult r;
+  {
+    const LockedDatabase held(f.state_dir() + "/history.db");
+    r = f.copy();
+  }
+  expect_complete_with_history_warning(f, r);
+  EXPECT_THAT(r.output, HasSubstr("This run could not be recorded in the run history"));
+  // Once the other program lets go, the history is intact: the earlier run, not this one.
+  const auto rows = f.history();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].outcome, "success");
+  EXPECT_EQ(rows[0].bytes, 100 << 20);
+}
 
 TEST(CopyJobFaults, SigkillOfTheCopierMidCopyLeavesNoRsyncBehind) {
   // Orphans come to this test: it sees how rsync ends, and the kernel does not end a
