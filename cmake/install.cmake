@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Installs what surrounds the binaries: the udev rule, the systemd unit, the tmpfiles
-# snippet, the man pages, the state directory and the configuration file.
+# snippet, the man pages, the Veeam job scripts, the state directory and the configuration
+# file.
 #
 # The udev and systemd directories are where this system's udev and systemd look (their
 # pkg-config files say; /lib/... on Debian 12, /usr/lib/... on newer systems). Set them
@@ -35,6 +36,24 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/docs/man/veeam-lock.8
   ${PROJECT_SOURCE_DIR}/docs/man/veeam-unlock.8
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+
+# The Veeam job scripts where veeam-hooks/README.md says they are: the forced command of
+# the hook key runs from here, the others are copied from here to the Veeam machines.
+# Their README goes with the package's documentation.
+set(ubc_hooks_dir ${CMAKE_INSTALL_DATADIR}/usb-backup-copier/veeam-hooks)
+install(PROGRAMS
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/veeam-ssh-command.sh
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/veeam-agent-job.sh
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/veeam-agent-pre-job.sh
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/veeam-agent-post-job.sh
+  DESTINATION ${ubc_hooks_dir})
+install(FILES
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/usb-backup-copier-veeam.cmd
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/usb-backup-copier-veeam.ps1
+  ${PROJECT_SOURCE_DIR}/veeam-hooks/veeam-hook.conf.example
+  DESTINATION ${ubc_hooks_dir})
+install(FILES ${PROJECT_SOURCE_DIR}/veeam-hooks/README.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME README.veeam-hooks.md)
 
 # The configuration may hold the SMTP password: readable by root only.
 install(FILES ${PROJECT_SOURCE_DIR}/config.ini.template

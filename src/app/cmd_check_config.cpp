@@ -55,7 +55,9 @@ void print_summary(const Config& c, std::size_t warnings) {
             << "Mail:         " << c.mail_server << ":" << c.effective_mail_port() << " ("
             << security_name(c.mail_security) << "), from " << c.from_mail << " to "
             << join(c.sysop_mails) << (c.cc_mails.empty() ? "" : ", cc " + join(c.cc_mails)) << "\n"
-            << "Veeam leases: " << c.veeam_lockfiles << "\n";
+            << "Run lock:     " << c.backup_lockfile_path << "\n"
+            << "Veeam leases: " << c.veeam_lockfiles << " (coordination file "
+            << c.veeam_lockfile_path << ")\n";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "core/config_reader.h"
 #include "core/config_values.h"
+#include "core/lease.h"
 
 namespace ubc {
 
@@ -117,6 +118,33 @@ void read_choice(ConfigReader& r, std::string_view section, std::string_view key
   r.error(entry->line, ConfigReader::name(section, key), quoted(entry->value) + " is not " + std::string(expected));
 }
 
+// The run lock. The older script's files name it relative to the source (`.lock`), which
+// is read from backup-source as that script did.
+void read_backup_lockfile(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  constexpr std::string_view kKey = "backup-lockfile-path";
+  const IniEntry* entry = r.single("Backup", kKey);
+  std::optional<std::string> lock;
+  if (entry != nullptr && !entry->value.empty() && entry->value.front() != '/') {
+    // Without a usable source its own error says what to fix; nothing to resolve against.
+    if (c.backup_source.empty()) return;
+    lock = resolve_path(c.backup_source, entry->value);
+  } else {
+    lock = r.read_path("Backup", kKey, "/srv/veeam/.usb-backup-copier.lock");
+  }
+  if (!lock) {
+    if (!c.backup_source.empty()) c.backup_lockfile_path = c.backup_source + "/.usb-backup-copier.lock";
+    return;
+  }
+  if (env.is_directory(*lock)) {
+    r.error(entry->line, "Backup." + std::string(kKey),
+            quoted(*lock) + " is a directory, but the run lock is a file; write the file's " +
+                "path, e.g. `" + std::string(kKey) + " = " + resolve_path(*lock, ".usb-backup-copier.lock") +
+                "`, or delete the line for the default");
+    return;
+  }
+  c.backup_lockfile_path = *lock;
+}
+
 void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   const std::optional<std::string> source =
       r.required_single("Backup", "backup-source",
@@ -155,12 +183,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
     }
   }
 
-  if (auto lock =
-          r.read_path("Backup", "backup-lockfile-path", "/srv/veeam/.usb-backup-copier.lock")) {
-    c.backup_lockfile_path = *lock;
-  } else if (!c.backup_source.empty()) {
-    c.backup_lockfile_path = c.backup_source + "/.usb-backup-copier.lock";
-  }
+  read_backup_lockfile(r, c, env);
   const auto set_path = [&](std::string_view key, std::string_view example, std::string& out) {
     if (auto p = r.read_path("Backup", key, example)) out = *p;
   };
@@ -200,7 +223,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   }
 }
 
-void read_veeam(ConfigReader& r, Config& c) {
+void read_veeam(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   const auto dir = r.read_path("VEEAM", "veeam-lockfiles", "/var/lib/usb-backup-copier/veeam");
   if (dir) c.veeam_lockfiles = *dir;
   r.read_int("VEEAM", "wait-for-backup-minutes", 0, 7 * 24 * 60, "minutes",
@@ -213,20 +236,42 @@ void read_veeam(ConfigReader& r, Config& c) {
               "Veeam");
   }
 
+  const auto in_directory = [](const std::string& directory) {
+    return directory + (directory == "/" ? "" : "/") + std::string(kCoordinationFileName);
+  };
   const auto lock = r.read_path("Backup", "veeam-lockfile-path",
                                 "/var/lib/usb-backup-copier/veeam/coordination.lock");
   if (!lock) {
-    c.veeam_lockfile_path = c.veeam_lockfiles + "/coordination.lock";
+    c.veeam_lockfile_path = in_directory(c.veeam_lockfiles);
+    return;
+  }
+  const IniEntry* lock_entry = r.find("Backup", "veeam-lockfile-path");
+  // The older script's files name the directory of the Veeam lock files here, usually the
+  // same as veeam-lockfiles; the coordination file then lives in it. A file is meant when
+  // the path is an existing file or ends in ".lock" (as coordination.lock does).
+  const bool existing_file = env.file_mode(*lock) && !env.is_directory(*lock);
+  const bool lock_name = lock->size() > 5 && lock->compare(lock->size() - 5, 5, ".lock") == 0;
+  const bool names_directory = env.is_directory(*lock) || (dir && *lock == *dir) ||
+                               lock_entry->value.back() == '/' || (!existing_file && !lock_name);
+  if (names_directory && dir && *lock != *dir) {
+    r.error(lock_entry->line, "Backup.veeam-lockfile-path",
+            quoted(*lock) + " is a directory other than veeam-lockfiles = " + quoted(*dir) +
+                " (line " + std::to_string(r.find("VEEAM", "veeam-lockfiles")->line) +
+                "); both name the one directory of the Veeam leases: write `veeam-lockfile-path = " +
+                *dir + "` or delete the line");
+  } else if (names_directory) {
+    c.veeam_lockfiles = *lock;
+    c.veeam_lockfile_path = in_directory(*lock);
   } else if (!dir) {
-    // The older script's configs may set only the file: its directory holds the leases.
+    // Only the file is set: its directory holds the leases.
     c.veeam_lockfile_path = *lock;
     c.veeam_lockfiles = parent_path(*lock);
   } else if (parent_path(*lock) != *dir) {
-    r.error(r.find("Backup", "veeam-lockfile-path")->line, "Backup.veeam-lockfile-path",
+    r.error(lock_entry->line, "Backup.veeam-lockfile-path",
             quoted(*lock) + " is not in the lease directory veeam-lockfiles = " + quoted(*dir) +
                 " (line " + std::to_string(r.find("VEEAM", "veeam-lockfiles")->line) +
                 "); the coordination file must sit beside the leases: write " +
-                "`veeam-lockfile-path = " + *dir + "/coordination.lock` or delete the line");
+                "`veeam-lockfile-path = " + *dir + "` (the directory) or delete the line");
   } else {
     c.veeam_lockfile_path = *lock;
   }
@@ -388,7 +433,7 @@ ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& 
   ConfigReader r(entries);
   read_disks(r, c);
   read_backup(r, c, env);
-  read_veeam(r, c);
+  read_veeam(r, c, env);
   read_mail(r, c, env);
   read_webserver(r, c);
   r.read_bool("Debug", "debug", c.debug);

@@ -131,6 +131,24 @@ std::string parent_path(std::string_view normalized) {
   return std::string(normalized.substr(0, slash));
 }
 
+std::string resolve_path(std::string_view base, std::string_view relative) {
+  std::string out = normalize_path(base);
+  std::size_t start = 0;
+  while (start <= relative.size()) {
+    const std::size_t slash = std::min(relative.find('/', start), relative.size());
+    const std::string_view part = relative.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      out = parent_path(out);
+      continue;
+    }
+    if (out.back() != '/') out += '/';
+    out += part;
+  }
+  return out;
+}
+
 bool is_same_or_below(std::string_view inner, std::string_view outer) {
   if (outer == "/") return true;
   return inner == outer || (inner.size() > outer.size() && inner.substr(0, outer.size()) == outer &&

@@ -43,6 +43,10 @@ std::vector<ListItem> split_list(std::string_view value);
 std::string normalize_path(std::string_view path);
 // "/a/b" -> "/a", "/a" -> "/".
 std::string parent_path(std::string_view normalized);
+// `relative` read from the absolute, normalized `base`, with "." and ".." taken lexically
+// (as the older script's string concatenation reached the same file): ("/srv/veeam",
+// "./locks/../.lock") -> "/srv/veeam/.lock". ".." never climbs above "/".
+std::string resolve_path(std::string_view base, std::string_view relative);
 // True when `inner` is `outer` or below it (both normalized).
 bool is_same_or_below(std::string_view inner, std::string_view outer);
 

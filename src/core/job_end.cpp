@@ -147,12 +147,16 @@ void Job::unmount_disk() {
 void Job::conclude() {
   const auto duration = report_.finished_at - report_.started_at;
   log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
-  report_.run_log = run_log_->text();
   try {
     ports_.history.record(report_);
   } catch (const std::exception& e) {
-    log_->warn("Could not record the run in the history: {}, ignoring", e.what());
+    // The copy's result stands; the mail below tells that the history lacks this run.
+    warn("This run could not be recorded in the run history (" + std::string(e.what()) +
+         "); the copy is not affected. Check the database, or move it away to start a new one");
+    if (report_.outcome == Outcome::success) report_.outcome = Outcome::warning;
   }
+  // Taken after the history, so that the attached log holds a failure to record the run.
+  report_.run_log = run_log_->text();
   MailResult sent;
   try {
     sent = ports_.mailer.send(compose_end_mail(config_, report_));

@@ -201,12 +201,18 @@ Job::State Job::copy() {
   write_disk_state("in-progress", "");
   report_.copy_started = true;
 
-  // The expected duration comes from this disk's last good copy, if there was one.
+  // The expected duration comes from this disk's last good copy, if there was one. It only
+  // refines the start mail: a history that cannot be read (corrupt, locked) is a warning.
   std::optional<double> rate;
-  for (const auto& row : ports_.history.last_run_per_disk())
-    if (row.uuid == report_.disk.uuid && row.bytes > 0 && row.finished_at > row.started_at &&
-        (row.outcome == "success" || row.outcome == "warning"))
-      rate = static_cast<double>(row.bytes) / static_cast<double>(row.finished_at - row.started_at);
+  try {
+    for (const auto& row : ports_.history.last_run_per_disk())
+      if (row.uuid == report_.disk.uuid && row.bytes > 0 && row.finished_at > row.started_at &&
+          (row.outcome == "success" || row.outcome == "warning"))
+        rate = static_cast<double>(row.bytes) / static_cast<double>(row.finished_at - row.started_at);
+  } catch (const std::exception& error) {
+    warn("Could not read the run history (" + std::string(error.what()) +
+         "); the copy goes on without it. Check the database, or move it away to start a new one");
+  }
   if (rate) report_.estimated_seconds = static_cast<std::int64_t>(static_cast<double>(e.bytes_to_copy) / *rate);
   if (config_.send_start_mail && !start_mail_sent_) {
     start_mail_sent_ = true;

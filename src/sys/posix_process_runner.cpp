@@ -4,14 +4,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <iterator>
 #include <system_error>
 #include <utility>
 
@@ -45,38 +49,6 @@ int remaining_ms(steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
   return left > 0 ? static_cast<int>(left) : 0;
 }
-
-class SpawnFileActions {
- public:
-  SpawnFileActions() {
-    if (const int r = posix_spawn_file_actions_init(&actions_); r != 0) {
-      throw std::system_error(r, std::generic_category(), "posix_spawn_file_actions_init");
-    }
-  }
-  ~SpawnFileActions() { (void)posix_spawn_file_actions_destroy(&actions_); }
-  SpawnFileActions(const SpawnFileActions&) = delete;
-  SpawnFileActions& operator=(const SpawnFileActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
-class SpawnAttr {
- public:
-  SpawnAttr() {
-    if (const int r = posix_spawnattr_init(&attr_); r != 0) {
-      throw std::system_error(r, std::generic_category(), "posix_spawnattr_init");
-    }
-  }
-  ~SpawnAttr() { (void)posix_spawnattr_destroy(&attr_); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-  posix_spawnattr_t* get() { return &attr_; }
-
- private:
-  posix_spawnattr_t attr_;
-};
 
 class PosixProcess final : public Process {
  public:
@@ -264,61 +236,161 @@ UniqueFd make_pipe(UniqueFd& write_end) {
   return read_end;
 }
 
-void check_spawn(int r, const char* call) {
-  if (r != 0) throw std::system_error(r, std::generic_category(), call);
+// Where execve finds argv[0]: as given when it holds a '/', else the first executable
+// regular file of that name in PATH, as execvp searches. Done before fork: the child may
+// only make async-signal-safe calls, and execvp is not one.
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = ::getenv("PATH");
+  const std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  int error = ENOENT;
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
+    const std::string dir = colon == start ? "." : dirs.substr(start, colon - start);
+    start = colon + 1;
+    const std::string candidate = dir + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    error = EACCES;
+  }
+  throw std::system_error(error, std::generic_category(), "'" + name + "' in PATH");
 }
+
+// Signals the child must not inherit as ignored: the copier ignores SIGPIPE, and a child
+// that could not die of SIGTERM or SIGPIPE would behave unlike the same program in a shell.
+constexpr int kDefaultSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE,
+                                   SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+
+struct ChildPlan {
+  pid_t parent;
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int out;     // write end of the stdout pipe
+  int err;     // write end of the stderr pipe
+  int report;  // write end of the pipe that carries errno back if exec fails
+};
+
+// Between fork and exec: async-signal-safe calls only (another thread of the parent may
+// have held malloc's lock at the fork), no logging, no exceptions; _exit on failure.
+[[noreturn]] void run_child(const ChildPlan& plan) noexcept {
+  // The copier may die without stopping rsync (SIGKILL, a crash, the OOM killer): rsync
+  // must not go on writing to a disk nobody will unmount. SIGKILL, because a child that
+  // the test harness or a disk stall has stopped acts on nothing else. The signal comes
+  // when the thread that forked ends, so children are started from the main thread. If the
+  // parent died before prctl took effect, the child was already handed to init: stop here.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != plan.parent) ::_exit(127);
+
+  // The parent's signal handlers would run in this copy of it until exec: every signal is
+  // still blocked (start() blocked them before fork), so set them to default first.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current {};
+    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &current) != 0) continue;
+    const bool listed = std::find(std::begin(kDefaultSignals), std::end(kDefaultSignals), sig) !=
+                        std::end(kDefaultSignals);
+    if (current.sa_handler == SIG_DFL || (current.sa_handler == SIG_IGN && !listed)) continue;
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    (void)::sigaction(sig, &dfl, nullptr);
+  }
+
+  // Its own process group, so terminate() reaches the helpers it forks too (rsync starts
+  // a receiver and a generator).
+  int error = 0;
+  if (::setpgid(0, 0) != 0) error = errno;
+
+  // Every source above 2 first: if the parent runs with stdio closed, a pipe may be fd 0-2
+  // and one dup2 would overwrite another's source. The copies close on exec.
+  const int report = ::fcntl(plan.report, F_DUPFD_CLOEXEC, 3);
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int in = null_fd < 0 ? -1 : ::fcntl(null_fd, F_DUPFD_CLOEXEC, 3);
+  const int out = ::fcntl(plan.out, F_DUPFD_CLOEXEC, 3);
+  const int err = ::fcntl(plan.err, F_DUPFD_CLOEXEC, 3);
+  if (error == 0 && (report < 0 || in < 0 || out < 0 || err < 0)) error = errno;
+  if (error == 0 && (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0)) error = errno;
+
+  sigset_t none;
+  sigemptyset(&none);
+  if (error == 0 && ::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) error = errno;
+  if (error == 0) {
+    ::execve(plan.path, plan.argv, plan.envp);
+    error = errno;
+  }
+  const int fd = report >= 0 ? report : plan.report;
+  (void)!::write(fd, &error, sizeof error);
+  ::_exit(127);
+}
+
+// Blocks every signal for its scope, so that none is handled between fork and the child's
+// reset of its handlers; the parent's mask comes back afterwards.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    if (const int r = ::pthread_sigmask(SIG_SETMASK, &all, &saved_); r != 0) {
+      throw std::system_error(r, std::generic_category(), "pthread_sigmask");
+    }
+  }
+  ~AllSignalsBlocked() { (void)::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 }  // namespace
 
 std::unique_ptr<Process> PosixProcessRunner::start(const std::vector<std::string>& argv) {
   if (argv.empty() || argv.front().empty()) {
-    throw std::system_error(EINVAL, std::generic_category(), "posix_spawnp: empty command line");
+    throw std::system_error(EINVAL, std::generic_category(), "execve: empty command line");
   }
-  UniqueFd out_write;
-  UniqueFd err_write;
-  UniqueFd out_read = make_pipe(out_write);
-  UniqueFd err_read = make_pipe(err_write);
-
-  SpawnFileActions actions;
-  check_spawn(posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0),
-              "posix_spawn_file_actions_addopen");
-  // dup2 clears O_CLOEXEC on the target; the pipe ends themselves close on exec.
-  check_spawn(posix_spawn_file_actions_adddup2(actions.get(), out_write.get(), 1),
-              "posix_spawn_file_actions_adddup2");
-  check_spawn(posix_spawn_file_actions_adddup2(actions.get(), err_write.get(), 2),
-              "posix_spawn_file_actions_adddup2");
-
-  SpawnAttr attr;
-  // The parent may block signals (to wait for them) or ignore SIGPIPE; both would be
-  // inherited across exec and change how the child behaves.
-  sigset_t empty;
-  sigemptyset(&empty);
-  check_spawn(posix_spawnattr_setsigmask(attr.get(), &empty), "posix_spawnattr_setsigmask");
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2}) {
-    sigaddset(&defaults, sig);
-  }
-  check_spawn(posix_spawnattr_setsigdefault(attr.get(), &defaults), "posix_spawnattr_setsigdefault");
-  // Its own process group, so terminate() reaches the helpers it forks too (rsync starts
-  // a receiver and a generator).
-  check_spawn(posix_spawnattr_setpgroup(attr.get(), 0), "posix_spawnattr_setpgroup");
-  check_spawn(posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                                       POSIX_SPAWN_SETPGROUP),
-              "posix_spawnattr_setflags");
-
+  // Everything the child needs is prepared here: it must not allocate.
+  const std::string path = find_program(argv.front());
   std::vector<char*> c_argv;
   c_argv.reserve(argv.size() + 1);
   for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);
 
+  UniqueFd out_write;
+  UniqueFd err_write;
+  UniqueFd out_read = make_pipe(out_write);
+  UniqueFd err_read = make_pipe(err_write);
+  int report_fds[2];
+  if (::pipe2(report_fds, O_CLOEXEC) < 0) throw errno_error("pipe2");
+  UniqueFd report_read(report_fds[0]);
+  UniqueFd report_write(report_fds[1]);
+
+  const ChildPlan plan{::getpid(), path.c_str(), c_argv.data(), environ,
+                       out_write.get(), err_write.get(), report_write.get()};
   pid_t pid = -1;
-  if (const int r = posix_spawnp(&pid, c_argv[0], actions.get(), attr.get(), c_argv.data(), environ); r != 0) {
-    throw std::system_error(r, std::generic_category(), "posix_spawnp '" + argv.front() + "'");
+  {
+    const AllSignalsBlocked blocked;
+    pid = ::fork();
+    if (pid == 0) run_child(plan);
+    if (pid < 0) throw errno_error("fork for '" + argv.front() + "'");
   }
   // Only the child may hold the write ends, or we would never see EOF.
   out_write.reset();
   err_write.reset();
+  report_write.reset();
+
+  // EOF: exec succeeded (the report pipe closed on exec). An int: the errno of the step
+  // that failed; the child has exited and is reaped here.
+  int child_error = 0;
+  ssize_t got;
+  while ((got = ::read(report_read.get(), &child_error, sizeof child_error)) < 0 && errno == EINTR) {
+  }
+  if (got != 0) {
+    const int error = got == static_cast<ssize_t>(sizeof child_error) ? child_error : EIO;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw std::system_error(error, std::generic_category(), "execve '" + path + "'");
+  }
   return std::make_unique<PosixProcess>(pid, std::move(out_read), std::move(err_read));
 }
 

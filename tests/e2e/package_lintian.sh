@@ -4,8 +4,9 @@
 # (overrides are explained in packaging/debian/usb-backup-copier.lintian-overrides), the
 # files are where Debian 12's udev and systemd look for them, the configuration is a
 # root-only conffile, and the maintainer scripts reload udev and systemd without
-# triggering disks that are plugged in. (The unit itself is checked by systemd-analyze
-# in the VM test, on the installed system.)
+# triggering disks that are plugged in, and the Veeam job scripts are where their README
+# says. (The unit itself is checked by systemd-analyze in the VM test, on the installed
+# system.)
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,6 +66,32 @@ check "the binaries are hardened (PIE, RELRO, BIND_NOW)" bash -c \
   "readelf -h '$work/root/usr/sbin/usb-backup-copier' | grep -q 'DYN' &&
    readelf -l '$work/root/usr/sbin/usb-backup-copier' | grep -q GNU_RELRO &&
    readelf -d '$work/root/usr/sbin/usb-backup-copier' | grep -q 'FLAGS.*BIND_NOW'"
+# The Veeam job scripts, where veeam-hooks/README.md says they are: every file of
+# veeam-hooks/ but its README, unchanged, the shell scripts executable (sshd runs the
+# forced command directly); the README with the package's documentation.
+hooks=usr/share/usb-backup-copier/veeam-hooks
+hook_files() { (cd "$1" && find . -type f ! -name README.md | sort); }
+check "every Veeam hook script is in $hooks" \
+  test "$(hook_files "$UBC_SOURCE_DIR/veeam-hooks")" = "$(hook_files "$work/root/$hooks")"
+for file in "$UBC_SOURCE_DIR"/veeam-hooks/*; do
+  name=$(basename "$file")
+  [ "$name" != README.md ] || continue
+  want=644
+  case $name in *.sh) want=755 ;; esac
+  check "$hooks/$name is mode $want" test "$(mode "$hooks/$name" 2>/dev/null)" = "$want"
+  check "$hooks/$name is the source's" cmp -s "$file" "$work/root/$hooks/$name"
+done
+check "the hooks' README is in the documentation" has usr/share/doc/usb-backup-copier/README.veeam-hooks.md.gz
+# Every installed path the READMEs and the hook scripts name is in the package.
+named_paths() {
+  grep -ohE '/usr/share/(usb-backup-copier|doc/usb-backup-copier)/[A-Za-z0-9._/-]*[A-Za-z0-9_/-]' \
+    "$UBC_SOURCE_DIR/README.md" "$UBC_SOURCE_DIR"/veeam-hooks/* | sort -u
+}
+[ -n "$(named_paths)" ] || e2e_fail "the READMEs name no installed path: the check below would check nothing"
+while IFS= read -r path; do
+  check "$path, named in the READMEs, is in the package" test -e "$work/root$path"
+done < <(named_paths)
+
 for script in postinst postrm; do
   check "$script reloads udev rules" grep -q 'udevadm control --reload' "$work/control/$script"
   check "$script reloads systemd" grep -q 'systemctl --system daemon-reload' "$work/control/$script"

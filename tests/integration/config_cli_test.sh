@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `usb-backup-copier check-config` and `match` as the admin and the udev rule run them:
-# exit codes, what is printed where, and the shipped config.ini.template passing
-# check-config once /srv/veeam and /media/usb-backup-copier exist (made in a private
-# mount namespace, so the host is not touched). Needs root for that last part.
+# exit codes, what is printed where, and the shipped config.ini.template and the older
+# script's config.ini (tests/unit/fixtures/config/older_script.ini) passing check-config
+# once the directories they name exist (made in a private mount namespace, so the host is
+# not touched). Needs root for that last part.
 set -uo pipefail
 
 bin="${UBC_BIN_DIR:?set UBC_BIN_DIR to the directory of usb-backup-copier}/usb-backup-copier"
@@ -60,6 +61,7 @@ expect_in check_good out "0a1b2c3d-4e5f-6789-abcd-ef0123456789  also mails alice
 expect_in check_good out "1a2b-3c4d"
 expect_in check_good out "Mount point:  $tmp/mnt"
 expect_in check_good out "Mail:         smtp.example.com:587 (starttls)"
+expect_in check_good out "Run lock:     $tmp/source/.usb-backup-copier.lock"
 expect_empty check_good err
 
 # check-config: every problem as file:line: key: message on stdout, exit 78.
@@ -101,25 +103,39 @@ run match_no_uuid 2 --config "$good" match
 expect_in match_no_uuid err "usage: usb-backup-copier [--config PATH] match UUID"
 run match_two 2 --config "$good" match 1A2B-3C4D 0123456789ABCDEF
 
-# The template as shipped passes check-config once its two directories exist.
-template="$src/config.ini.template"
-cp "$template" "$tmp/config.ini" && chmod 600 "$tmp/config.ini"
-if [ "$(id -u)" -ne 0 ]; then
-  fail "template check needs root (it mounts tmpfs on /srv and /media in a private mount namespace)"
-elif ! command -v unshare >/dev/null; then
-  fail "template check needs unshare: install util-linux"
-else
+# check_in_namespace NAME CONFIG DIR...: check-config on CONFIG in a private mount
+# namespace whose /srv and /media are empty tmpfs holding only DIR... (the host is not
+# touched); expects exit 0, output in $tmp/NAME.{out,err}.
+check_in_namespace() {
+  local name=$1 config=$2
+  shift 2
   unshare --mount --propagation private bash -c '
     set -e
-    mount -t tmpfs ubc-test /srv && mkdir /srv/veeam
-    mount -t tmpfs ubc-test /media && mkdir /media/usb-backup-copier
-    exec "$1" --config "$2" check-config' _ "$bin" "$tmp/config.ini" \
-    >"$tmp/template.out" 2>"$tmp/template.err"
-  rc=$?
+    mount -t tmpfs ubc-test /srv
+    mount -t tmpfs ubc-test /media
+    bin=$1 config=$2
+    shift 2
+    mkdir -p "$@"
+    exec "$bin" --config "$config" check-config' _ "$bin" "$config" "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err"
+  local rc=$?
   if [ "$rc" -eq 0 ]; then pass; else
-    fail "template: exit $rc"
-    cat "$tmp/template.out" "$tmp/template.err"
+    fail "$name: exit $rc"
+    cat "$tmp/$name.out" "$tmp/$name.err"
   fi
+}
+
+template="$src/config.ini.template"
+cp "$template" "$tmp/config.ini" && chmod 600 "$tmp/config.ini"
+older="$tmp/older-script.ini"
+cp "$src/tests/unit/fixtures/config/older_script.ini" "$older" && chmod 600 "$older"
+if [ "$(id -u)" -ne 0 ]; then
+  fail "template and older-script checks need root (they mount tmpfs on /srv and /media in a private mount namespace)"
+elif ! command -v unshare >/dev/null; then
+  fail "template and older-script checks need unshare: install util-linux"
+else
+  # The template as shipped passes check-config once its two directories exist.
+  check_in_namespace template "$tmp/config.ini" /srv/veeam /media/usb-backup-copier
   expect_in template out "$tmp/config.ini: OK"
   expect_in template out "Source:       /srv/veeam"
   expect_empty template err
@@ -129,6 +145,20 @@ else
     run template_host 78 --config "$tmp/config.ini" check-config
     expect_in template_host out "Backup.backup-source: '/srv/veeam' does not exist"
   fi
+
+  # The older script's config.ini, unchanged, once its source and mount point exist: no
+  # problem at all, and the summary shows where its relative lock file and its Veeam
+  # directory lead.
+  check_in_namespace older "$older" /srv/veeam /media/usb-backup
+  expect_in older out "$older: OK"
+  expect_in older out "Disks (3):"
+  expect_in older out "0a1b2c3d-4e5f-6789-abcd-ef0123456789  also mails alice@example.com, bob@example.com"
+  expect_in older out "Source:       /srv/veeam"
+  expect_in older out "Mount point:  /media/usb-backup"
+  expect_in older out "Run lock:     /srv/veeam/.lock"
+  expect_in older out "Veeam leases: /var/lock/veeam (coordination file /var/lock/veeam/coordination.lock)"
+  if grep -q 'warning' "$tmp/older.out"; then fail "older: warnings: $(grep warning "$tmp/older.out")"; else pass; fi
+  expect_empty older err
 fi
 
 echo "config_cli_test: $passes passed, $failures failed"

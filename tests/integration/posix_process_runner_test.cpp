@@ -4,7 +4,10 @@
 #include "sys/posix_process_runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -12,6 +15,8 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+
+#include "support/orphan_reaper.h"
 
 namespace ubc {
 namespace {
@@ -230,6 +235,58 @@ TEST_F(PosixProcessRunnerTest, DestroyingTheProcessKillsAndReapsTheChild) {
   errno = 0;
   EXPECT_EQ(::kill(pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(PosixProcessRunnerTest, AChildDiesWithTheProcessThatStartedItEvenWhenThatIsKilled) {
+  // A holder process starts a long sleep through the runner and is SIGKILLed: no
+  // destructor runs, nobody writes to the sleep, only the kernel can end it.
+  test::OrphanReaper reaper;
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t holder = ::fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    ::close(fds[0]);
+    try {
+      PosixProcessRunner runner;
+      auto sleeper = runner.start({"sh", "-c", "echo $$; exec sleep 600"});
+      const std::string pid = read_until(*sleeper, "\n");
+      if (::write(fds[1], pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) ::_exit(1);
+      ::close(fds[1]);
+      for (;;) ::pause();
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  ::close(fds[1]);
+  std::string line;
+  char buf[32];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) line.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  ASSERT_FALSE(line.empty()) << "the holder did not start its child";
+  const pid_t sleeper = std::stoi(line);
+
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(holder, &status, 0), holder);
+  ASSERT_TRUE(reaper.wait_for_end(sleeper, 30s, &status)) << "the child outlived the holder";
+  EXPECT_TRUE(WIFSIGNALED(status)) << "status " << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+TEST_F(PosixProcessRunnerTest, ReportsAProgramThatIsNotExecutable) {
+  const std::string path = "/tmp/ubc-runner-not-executable.sh";
+  std::ofstream(path) << "#!/bin/sh\necho ran\n";
+  try {
+    (void)runner_.start({path});
+    ::unlink(path.c_str());
+    FAIL() << "start did not throw";
+  } catch (const std::system_error& e) {
+    ::unlink(path.c_str());
+    EXPECT_EQ(e.code().value(), EACCES);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(PosixProcessRunnerTest, ALaterChildDoesNotHoldAnEarlierChildsPipesOpen) {

@@ -119,6 +119,32 @@ TEST(ConfigTest, ReadsEveryKeyOfTheOlderScriptUnchanged) {
   EXPECT_FALSE(c.debug);
 }
 
+TEST(ConfigTest, TakesTheOlderScriptsWholeFileAsItsUsersWroteIt) {
+  const ConfigResult result = build_fixture("older_script.ini");
+  EXPECT_TRUE(result.problems.empty()) << describe(result);
+  const Config& c = result.config;
+  ASSERT_EQ(c.disks.size(), 3U);
+  EXPECT_EQ(c.disks[0].mails, (std::vector<std::string>{"alice@example.com", "bob@example.com"}));
+  EXPECT_EQ(c.disks[1].uuid, "1a2b-3c4d");
+  EXPECT_EQ(c.disks[2].mails, std::vector<std::string>{"carol@example.com"});
+  EXPECT_EQ(c.backup_source, "/srv/veeam");
+  EXPECT_EQ(c.backup_destination, "/media/usb-backup");
+  // `.lock` is read from the source; the Veeam directory holds the coordination file.
+  EXPECT_EQ(c.backup_lockfile_path, "/srv/veeam/.lock");
+  EXPECT_EQ(c.veeam_lockfiles, "/var/lock/veeam");
+  EXPECT_EQ(c.veeam_lockfile_path, "/var/lock/veeam/coordination.lock");
+  EXPECT_EQ(c.log_file_path, "/var/log/asbackup/backup.log");
+  EXPECT_EQ(c.wait_for_veeam_minutes, 480);
+  EXPECT_EQ(c.free_space_threshold_gb, 200);
+  EXPECT_TRUE(c.cc_mails.empty());
+  EXPECT_EQ(c.sysop_mails, (std::vector<std::string>{"it@example.com", "admin@example.com"}));
+  EXPECT_EQ(c.mail_port, 587);
+  EXPECT_EQ(c.mail_password, "Pa55-word!");
+  EXPECT_EQ(c.webhost, "0.0.0.0");
+  EXPECT_EQ(c.webport, 8080);
+  EXPECT_FALSE(c.debug);
+}
+
 TEST(ConfigTest, WarnsWithoutQuotingItWhenTheFileWithThePasswordIsWorldReadable) {
   const ConfigResult result = build_fixture("legacy.ini", prepared_machine(), 0644);
   EXPECT_FALSE(result.has_errors()) << describe(result);

@@ -150,6 +150,81 @@ TEST(ConfigValuesTest, ComparesTheVeeamPathsWithoutTrailingOrDoubledSlashes) {
   EXPECT_EQ(r.config.veeam_lockfile_path, "/var/lock/veeam/x.lock");
 }
 
+TEST(ConfigValuesTest, ResolvesARelativePathLexicallyFromItsBase) {
+  EXPECT_EQ(config_values::resolve_path("/srv/veeam", ".lock"), "/srv/veeam/.lock");
+  EXPECT_EQ(config_values::resolve_path("/srv/veeam/", "./locks//copier.lock"), "/srv/veeam/locks/copier.lock");
+  EXPECT_EQ(config_values::resolve_path("/srv/veeam", "../run/x.lock"), "/srv/run/x.lock");
+  EXPECT_EQ(config_values::resolve_path("/srv", "../../x"), "/x");
+  EXPECT_EQ(config_values::resolve_path("/", "a/."), "/a");
+}
+
+TEST(ConfigValuesTest, ReadsARelativeRunLockFromTheSourceAsTheOlderScriptDid) {
+  const ConfigResult r = build("[Backup]\nbackup-lockfile-path = ./locks/../.lock\n");
+  EXPECT_TRUE(r.problems.empty()) << all_messages(r);
+  EXPECT_EQ(r.config.backup_lockfile_path, "/srv/veeam/.lock");
+
+  // Without a usable source there is nothing to resolve against: only the source's error.
+  const ConfigResult no_source = build_config(
+      kPath,
+      test::parse_ini_text("[Backup]\nbackup-source = /srv/absent\nbackup-lockfile-path = .lock\n"),
+      machine());
+  EXPECT_TRUE(contains(all_messages(no_source), "Backup.backup-source")) << all_messages(no_source);
+  EXPECT_FALSE(contains(all_messages(no_source), "backup-lockfile-path")) << all_messages(no_source);
+}
+
+TEST(ConfigValuesTest, RefusesADirectoryAsTheRunLock) {
+  FakeConfigEnvironment env = machine();
+  env.directory("/srv/veeam/locks");
+  const ConfigResult r = build("[Backup]\nbackup-lockfile-path = locks\n", env);
+  ASSERT_EQ(r.problems.size(), 1U) << all_messages(r);
+  EXPECT_EQ(r.problems[0].key, "Backup.backup-lockfile-path");
+  EXPECT_TRUE(contains(r.problems[0].message, "backup-lockfile-path = /srv/veeam/locks/.usb-backup-copier.lock"))
+      << r.problems[0].message;
+}
+
+TEST(ConfigValuesTest, AVeeamLockfilePathNamingADirectoryHoldsTheCoordinationFile) {
+  // The older script's form: the same directory in both keys, slashes as they come.
+  const ConfigResult same = build(
+      "[VEEAM]\nveeam-lockfiles = /var/lock/veeam/\n[Backup]\nveeam-lockfile-path = /var/lock/veeam\n");
+  EXPECT_TRUE(same.problems.empty()) << all_messages(same);
+  EXPECT_EQ(same.config.veeam_lockfiles, "/var/lock/veeam");
+  EXPECT_EQ(same.config.veeam_lockfile_path, "/var/lock/veeam/coordination.lock");
+
+  // Alone: an existing directory, a path written with a trailing slash, or any path that
+  // is neither an existing file nor ends in ".lock".
+  FakeConfigEnvironment env = machine();
+  env.directory("/var/lock/veeam");
+  const ConfigResult existing = build("[Backup]\nveeam-lockfile-path = /var/lock/veeam\n", env);
+  EXPECT_TRUE(existing.problems.empty()) << all_messages(existing);
+  EXPECT_EQ(existing.config.veeam_lockfiles, "/var/lock/veeam");
+  EXPECT_EQ(existing.config.veeam_lockfile_path, "/var/lock/veeam/coordination.lock");
+  const ConfigResult slash = build("[Backup]\nveeam-lockfile-path = /var/lock/veeam-new/\n");
+  EXPECT_TRUE(slash.problems.empty()) << all_messages(slash);
+  EXPECT_EQ(slash.config.veeam_lockfiles, "/var/lock/veeam-new");
+  EXPECT_EQ(slash.config.veeam_lockfile_path, "/var/lock/veeam-new/coordination.lock");
+  const ConfigResult plain = build("[Backup]\nveeam-lockfile-path = /var/lock/veeam-new\n");
+  EXPECT_TRUE(plain.problems.empty()) << all_messages(plain);
+  EXPECT_EQ(plain.config.veeam_lockfiles, "/var/lock/veeam-new");
+
+  // A file: an existing one, whatever its name, or a name ending in ".lock".
+  env.file("/var/lock/veeam/coordinate", 0644);
+  const ConfigResult file = build("[Backup]\nveeam-lockfile-path = /var/lock/veeam/coordinate\n", env);
+  EXPECT_TRUE(file.problems.empty()) << all_messages(file);
+  EXPECT_EQ(file.config.veeam_lockfiles, "/var/lock/veeam");
+  EXPECT_EQ(file.config.veeam_lockfile_path, "/var/lock/veeam/coordinate");
+}
+
+TEST(ConfigValuesTest, RefusesTwoDifferentVeeamDirectories) {
+  const ConfigResult r = build(
+      "[VEEAM]\nveeam-lockfiles = /var/lib/usb-backup-copier/veeam\n[Backup]\n"
+      "veeam-lockfile-path = /var/lock/veeam/\n");
+  ASSERT_EQ(r.problems.size(), 1U) << all_messages(r);
+  EXPECT_EQ(r.problems[0].key, "Backup.veeam-lockfile-path");
+  EXPECT_EQ(r.problems[0].line, 12);
+  EXPECT_TRUE(contains(r.problems[0].message, "write `veeam-lockfile-path = /var/lib/usb-backup-copier/veeam`"))
+      << r.problems[0].message;
+}
+
 TEST(ConfigValuesTest, NeverQuotesAPasswordInAnyMessage) {
   const std::string secret = "hunter2-SECRET";
   const char* cases[] = {

@@ -143,6 +143,10 @@ class RsyncFreezer {
   std::thread thread_;
 };
 
+// The processes of a process group that have not ended (zombies left out): the copy
+// rsync and the helpers it forked, for the group freezer.group().
+std::vector<pid_t> live_processes_in_group(pid_t group);
+
 // The bytes of all regular files below root (those vanishing meanwhile count 0); top-level
 // entries named in skip_top are left out. What rsync has written so far, temporary files
 // included.

@@ -137,6 +137,7 @@ namespace {
 
 struct ProcStat {
   pid_t pid = 0, ppid = 0, pgrp = 0;
+  char state = '?';
 };
 
 // "pid (comm) state ppid pgrp ...": comm may hold blanks and parentheses.
@@ -147,11 +148,22 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   const auto close = line.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream rest(line.substr(close + 1));
-  char state = 0;
   ProcStat st;
   st.pid = pid;
-  if (!(rest >> state >> st.ppid >> st.pgrp)) return std::nullopt;
+  if (!(rest >> st.state >> st.ppid >> st.pgrp)) return std::nullopt;
   return st;
+}
+
+// Every process now, as far as /proc shows it.
+std::vector<ProcStat> process_table() {
+  std::vector<ProcStat> table;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (const auto st = read_stat(std::stoi(name))) table.push_back(*st);
+  }
+  return table;
 }
 
 std::string read_cmdline(pid_t pid) {
@@ -163,13 +175,7 @@ std::string read_cmdline(pid_t pid) {
 
 // The copy rsync below copier, as the leader of its own process group; 0 while none runs.
 pid_t find_copy_rsync(pid_t copier) {
-  std::vector<ProcStat> table;
-  std::error_code ec;
-  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (const auto st = read_stat(std::stoi(name))) table.push_back(*st);
-  }
+  const std::vector<ProcStat> table = process_table();
   std::map<pid_t, pid_t> parent;
   for (const auto& p : table) parent[p.pid] = p.ppid;
   for (const auto& p : table) {
@@ -202,6 +208,13 @@ bool sigterm_pending(pid_t pid) {
 }
 
 }  // namespace
+
+std::vector<pid_t> live_processes_in_group(pid_t group) {
+  std::vector<pid_t> out;
+  for (const auto& p : process_table())
+    if (p.pgrp == group && p.state != 'Z' && p.state != 'X') out.push_back(p.pid);
+  return out;
+}
 
 RsyncFreezer::RsyncFreezer(pid_t copier, RsyncFreezerOptions options)
     : copier_(copier), options_(options), thread_([this] { watch(); }) {}

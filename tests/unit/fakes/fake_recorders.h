@@ -32,13 +32,29 @@ class FakeStatusSink final : public StatusSink {
   bool fail_ = false;
 };
 
+// broken_: every call throws, as SqliteHistory does on a corrupt or locked database.
 class FakeHistory final : public History {
  public:
-  void record(const JobReport& report) override { recorded_.push_back(report); }
-  std::vector<HistoryRow> last_run_per_disk() override { return rows_; }
-  std::vector<HistoryRow> recent(int) override { return rows_; }
+  void record(const JobReport& report) override {
+    fail_if_broken();
+    recorded_.push_back(report);
+  }
+  std::vector<HistoryRow> last_run_per_disk() override {
+    fail_if_broken();
+    return rows_;
+  }
+  std::vector<HistoryRow> recent(int) override {
+    fail_if_broken();
+    return rows_;
+  }
   std::vector<JobReport> recorded_;
   std::vector<HistoryRow> rows_;
+  bool broken_ = false;
+
+ private:
+  void fail_if_broken() const {
+    if (broken_) throw std::runtime_error("PRAGMA journal_mode=WAL on 'history.db': file is not a database");
+  }
 };
 
 class FakeMailer final : public Mailer {
