@@ -57,6 +57,16 @@ std::string mount_options_for(const std::string& fstype) {
   // Filesystems without Unix ownership get one owner for everything: root, private.
   if (fstype == "vfat" || fstype == "exfat" || fstype == "ntfs3")
     options += ",uid=0,gid=0,umask=077";
+  // FAT stores local times without a zone; the drivers read and write them in the
+  // kernel's time zone unless told otherwise. Pinned to UTC, a DST change or a server whose
+  // hardware clock runs on local time never makes every file look changed (a full
+  // re-copy). exFAT records its offset, but entries without one follow time_offset.
+  // NTFS keeps UTC itself.
+  // Names in UTF-8 whatever the kernel's default character set: a source name is stored as
+  // the characters Windows shows, and one that is not UTF-8 is refused instead of being
+  // stored byte by byte as another name.
+  if (fstype == "vfat") options += ",tz=UTC,utf8";
+  if (fstype == "exfat") options += ",time_offset=0,iocharset=utf8";
   return options;
 }
 

@@ -116,7 +116,8 @@ Job::State Job::lock() {
 Job::State Job::estimate(const JobRequest& request) {
   set_phase(Phase::estimating);
   log_->info("Estimating the work with an rsync dry run");
-  RsyncOutputReader reader;
+  // FAT and exFAT cannot store every file: the dry run's list says which, before writing.
+  RsyncOutputReader reader{fs_limits(*kernel_fstype(report_.disk.fstype))};
   const RsyncEnd end = run_rsync(RsyncMode::dry_run, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
     return rsync_failed("The rsync dry run", end);
@@ -137,6 +138,10 @@ Job::State Job::estimate(const JobRequest& request) {
   log_->info("To copy: {} in {} files; to delete on the disk: {} files ({}); source holds {} files",
              format_bytes(e.bytes_to_copy), e.files_to_copy, e.files_to_delete,
              format_bytes(e.bytes_to_delete), e.files_total);
+  if (reader.unstorable().count() > 0) {
+    auto [reason, advice] = describe_unstorable(reader.unstorable());
+    return stop(Outcome::failed, std::move(reason), std::move(advice));
+  }
 
   // The files actually on the disk, not our own record of them: a disk written by the
   // older script, or whose state.json was lost, is protected too. Only an empty disk is a

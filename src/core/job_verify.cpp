@@ -144,7 +144,7 @@ Job::State Job::verify() {
       problem = "differs from the source";
     if (!problem.empty()) {
       ++v.mismatches;
-      v.add_problem(printable_path(file.path) + " " + problem);
+      v.add_problem(quoted_path(file.path) + " " + problem);
       if (copy.kind != HashOutcome::Kind::ok || source.kind == HashOutcome::Kind::ok) damaged.push_back(file.path);
       continue;
     }
@@ -258,7 +258,7 @@ Job::State Job::check_disk() {
     const auto it = on_disk.find(path);
     if (it == on_disk.end()) {
       ++v.missing;
-      v.add_problem(printable_path(path) + " is missing");
+      v.add_problem(quoted_path(path) + " is missing");
       continue;
     }
     const HashOutcome copy = ports_.hasher.hash_copy(root + path, [this](std::uint64_t bytes) { return keep_verifying(bytes); });
@@ -268,11 +268,11 @@ Job::State Job::check_disk() {
     ++v.files_checked;
     if (copy.kind != HashOutcome::Kind::ok) {
       ++v.mismatches;
-      v.add_problem(printable_path(path) + " cannot be read (" + copy.error + ")");
+      v.add_problem(quoted_path(path) + " cannot be read (" + copy.error + ")");
       damaged.push_back(path);
     } else if (copy.sha256 != entry.sha256) {
       ++v.mismatches;
-      v.add_problem(printable_path(path) + " differs from the manifest");
+      v.add_problem(quoted_path(path) + " differs from the manifest");
       damaged.push_back(path);
     }
   }
@@ -281,7 +281,7 @@ Job::State Job::check_disk() {
   std::vector<std::string> unlisted;
   for (const auto& [path, stamp] : on_disk)
     if (!manifest.entries.count(path) && path.find(std::string(kRsyncPartialDir) + "/") == std::string::npos)
-      unlisted.push_back(printable_path(path));
+      unlisted.push_back(quoted_path(path));
   v.unlisted = unlisted.size();
   if (!unlisted.empty()) {
     std::string names;

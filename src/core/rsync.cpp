@@ -314,7 +314,11 @@ void RsyncOutputReader::line(std::string_view l) {
     if (item->changes.starts_with("*deleting")) {
       // Directories end in '/'; their files are listed one by one before them.
       if (!item->name.ends_with('/')) deleted_paths_.push_back(unescape_name(item->name));
-    } else if (item->changes.starts_with(">f") && item->changes.substr(2) != "+++++++++") {
+      return;
+    }
+    if (unstorable_.limits().any())
+      unstorable_.check(unescape_name(item->name), item->changes[1] == 'f', item->size);
+    if (item->changes.starts_with(">f") && item->changes.substr(2) != "+++++++++") {
       // Received and not new: the new version is written beside the old one.
       largest_updated_file_ = std::max(largest_updated_file_, item->size);
     }

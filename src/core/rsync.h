@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
+#include "core/fs_limits.h"
 
 namespace ubc {
 
@@ -57,6 +59,11 @@ std::optional<ProgressSample> parse_progress_line(std::string_view line);
 // with '\r'). Understands both the dry run's itemized lines and the copy's progress lines.
 class RsyncOutputReader {
  public:
+  RsyncOutputReader() = default;
+  // A dry run onto a filesystem with limits (FAT, exFAT) also collects the entries that
+  // filesystem cannot store.
+  explicit RsyncOutputReader(FsLimits limits) : unstorable_(std::move(limits)) {}
+
   void feed(std::string_view chunk);
   // Treats a last unterminated line as complete.
   void finish();
@@ -73,6 +80,11 @@ class RsyncOutputReader {
   std::uint64_t skipped_non_regular() const { return skipped_non_regular_; }
   // Every line that is neither progress nor itemized: the --stats block, messages.
   const std::string& text() const { return text_; }
+  // Dry run: what the disk's filesystem cannot store (nothing without limits).
+  const UnstorableEntries& unstorable() const { return unstorable_; }
+
+  // Forgets what was read, keeping the limits: a dry run that starts over.
+  void restart() { *this = RsyncOutputReader(unstorable_.limits()); }
 
  private:
   void line(std::string_view l);
@@ -83,6 +95,7 @@ class RsyncOutputReader {
   std::vector<std::string> deleted_paths_;
   std::uint64_t skipped_non_regular_ = 0;
   std::string text_;
+  UnstorableEntries unstorable_;
 };
 
 // rsync's own meaning of an exit code: "Partial transfer due to error (23)".

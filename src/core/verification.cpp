@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/verification.h"
 
+#include "core/fs_limits.h"
 #include "core/rsync.h"
 
 namespace ubc {
@@ -37,21 +38,6 @@ VerificationPlan plan_verification(VerifyMode mode, std::vector<DiskFile> on_dis
   return plan;
 }
 
-std::string printable_path(std::string_view path) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out = "'";
-  for (char c : path) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += digits[u >> 4];
-      out += digits[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += "'";
-  return out;
-}
+std::string quoted_path(std::string_view path) { return "'" + printable_path(path) + "'"; }
 
 }  // namespace ubc

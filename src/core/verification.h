@@ -29,8 +29,7 @@ struct VerificationPlan {
 // directories are not part of the copy.
 VerificationPlan plan_verification(VerifyMode mode, std::vector<DiskFile> on_disk, const Manifest& known);
 
-// A file name as logs and mails show it: quoted, control characters as \xNN, so that a
-// hostile name cannot forge lines or reach a terminal.
-std::string printable_path(std::string_view path);
+// A file name as logs and mails show it, quoted: 'a/b' (see printable_path).
+std::string quoted_path(std::string_view path);
 
 }  // namespace ubc

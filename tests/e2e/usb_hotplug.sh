@@ -7,7 +7,10 @@
 #   2. a disk that is not whitelisted: no unit starts;
 #   3. a disk pulled out mid-copy: the unit stops, the run is recorded as aborted, the lock
 #      is gone; plugged in again, the copy completes;
-#   4. the first disk plugged in again: a new run succeeds.
+#   4. the first disk plugged in again: a new run succeeds;
+#   5. a vfat and an exFAT disk (drivers this build machine's kernel lacks) copied whole;
+#   6. a sparse file over 4 GiB in the source: the vfat disk refuses it before anything is
+#      written, and the mail names the file.
 # The guest image is cached in $UBC_E2E_CACHE (default /var/cache/usb-backup-copier-e2e),
 # keyed on its packages and the scripts that build it; the .deb is built from the source
 # tree and installed into a per-run overlay of that image. Run logs stay in
@@ -26,13 +29,16 @@ e2e_require_tool qemu-system-x86_64 qemu-system-x86
 e2e_require_tool debootstrap debootstrap
 e2e_require_tool dpkg-buildpackage dpkg-dev debhelper
 e2e_require_tool mkfs.ext4 e2fsprogs
+e2e_require_tool mkfs.vfat dosfstools
+e2e_require_tool mkfs.exfat exfatprogs
+e2e_require_tool blkid util-linux
 e2e_require_tool sfdisk fdisk
 e2e_require_tool python3 python3
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] ||
   e2e_fail "debian-archive-keyring is missing: debootstrap cannot check the archive"
 
 E2E_CACHE=${UBC_E2E_CACHE:-/var/cache/usb-backup-copier-e2e}
-# The guest's whole run (boot, four scenarios with three full copies); a run takes a few
+# The guest's whole run (boot, six scenarios with five full copies); a run takes a few
 # minutes under TCG.
 E2E_GUEST_TIMEOUT=${UBC_E2E_GUEST_TIMEOUT:-900}
 run=$UBC_BINARY_DIR/e2e-run/usb_hotplug
@@ -69,27 +75,44 @@ e2e_ensure_image "${E2E_BASE_PACKAGES[@]}" "${deps[@]}"
 e2e_prepare_rootfs "$deb" "$run"
 merged=$run/merged
 
-# make_usb_disk IMAGE UUID LABEL : a 1 GiB disk, GPT, one ext4 partition.
+# make_usb_disk IMAGE UUID LABEL [FSTYPE] : a sparse disk image, GPT, one partition: ext4
+# (1 GiB) unless FSTYPE is vfat or exfat (4 GiB; UUID is then the 8 hex digits of the vfat
+# volume ID, or ignored: mkfs.exfat picks the serial). The caller asks blkid for the UUID.
 make_usb_disk() {
-  truncate -s 1022M "$1.part"
-  mkfs.ext4 -q -F -m 0 -U "$2" -L "$3" "$1.part"
-  truncate -s 1G "$1"
-  printf 'label: gpt\nstart=2048, size=1022MiB, type=linux\n' | sfdisk -q "$1"
+  local type=linux mib=1022
+  # FAT disks as Windows formats them, and as fast to read as they can be under TCG: FAT32
+  # with 32 KiB clusters needs a partition of over 2 GiB.
+  case ${4:-ext4} in vfat | exfat) mib=4094 type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 ;; esac
+  truncate -s "${mib}M" "$1.part"
+  case ${4:-ext4} in
+    ext4) mkfs.ext4 -q -F -m 0 -U "$2" -L "$3" "$1.part" ;;
+    vfat) mkfs.vfat -F 32 -s 64 -i "$2" -n "$3" "$1.part" >/dev/null ;;
+    exfat) mkfs.exfat -c 32K -L "$3" "$1.part" >/dev/null ;;
+  esac
+  truncate -s "$((mib + 2))M" "$1"
+  printf 'label: gpt\nstart=2048, size=%sMiB, type=%s\n' "$mib" "$type" | sfdisk -q "$1"
   dd if="$1.part" of="$1" bs=1M seek=1 conv=notrunc,sparse status=none
   rm -f "$1.part"
 }
+# The filesystem UUID of the first partition of a disk image, as udev will see it.
+part_uuid() { blkid -p -o value -s UUID --offset $((2048 * 512)) "$1"; }
 uuid_a=$(cat /proc/sys/kernel/random/uuid)
 uuid_b=$(cat /proc/sys/kernel/random/uuid)
 uuid_c=$(cat /proc/sys/kernel/random/uuid)
 make_usb_disk "$run/usb-a.img" "$uuid_a" E2E-A
 make_usb_disk "$run/usb-b.img" "$uuid_b" E2E-B
 make_usb_disk "$run/usb-c.img" "$uuid_c" E2E-C
+make_usb_disk "$run/usb-vfat.img" "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" E2E-VFAT vfat
+make_usb_disk "$run/usb-exfat.img" - E2E-EXFAT exfat
+uuid_vfat=$(part_uuid "$run/usb-vfat.img")
+uuid_exfat=$(part_uuid "$run/usb-exfat.img")
+[ -n "$uuid_vfat" ] && [ -n "$uuid_exfat" ] || e2e_fail "blkid found no UUID on the FAT disk images"
 cp "$deb" "$share/"
 
 # The guest's test setup: the configuration an admin would write, the scenarios.
 cat >"$merged/etc/usb-backup-copier/config.ini" <<EOF
 [Backup]
-filesystem-ids-and-notification-mail-addresses = $uuid_a, owner-a@example.org, ${uuid_c^^}
+filesystem-ids-and-notification-mail-addresses = $uuid_a, owner-a@example.org, ${uuid_c^^}, ${uuid_vfat,,}, $uuid_exfat
 backup-source = /srv/veeam
 backup-destination = /mnt/usb-backup
 log-file-path = /var/log/usb-backup-copier.log
@@ -115,6 +138,8 @@ cat >"$merged/etc/e2e.env" <<EOF
 E2E_UUID_A=$uuid_a
 E2E_UUID_B=$uuid_b
 E2E_UUID_C=$uuid_c
+E2E_UUID_VFAT=$uuid_vfat
+E2E_UUID_EXFAT=$uuid_exfat
 E2E_DEB=/mnt/e2e/$(basename "$deb")
 E2E_SOURCE=/srv/veeam
 E2E_DEST=/mnt/usb-backup
@@ -141,7 +166,8 @@ qemu_pid=$!
 driver_rc=0
 python3 "$E2E_DIR/lib/vm_driver.py" --qmp "$run/qmp.sock" --share "$share" \
   --qemu-pid "$qemu_pid" --timeout "$E2E_GUEST_TIMEOUT" \
-  --disk "a=$run/usb-a.img" --disk "b=$run/usb-b.img" --disk "c=$run/usb-c.img" || driver_rc=$?
+  --disk "a=$run/usb-a.img" --disk "b=$run/usb-b.img" --disk "c=$run/usb-c.img" \
+  --disk "vfat=$run/usb-vfat.img" --disk "exfat=$run/usb-exfat.img" || driver_rc=$?
 for _ in $(seq 60); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
 if kill -0 "$qemu_pid" 2>/dev/null; then
   kill "$qemu_pid"

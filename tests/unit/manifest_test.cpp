@@ -106,8 +106,8 @@ TEST(VerificationPlanTest, RsyncsPartialFilesAreNotPartOfTheCopy) {
   EXPECT_EQ(plan.to_check[0].path, ".rsync-partial");
 }
 
-TEST(VerificationPlanTest, PrintablePathShowsControlCharactersAsEscapes) {
-  EXPECT_EQ(printable_path("a\nb\x1b[31m"), "'a\\x0ab\\x1b[31m'");
+TEST(VerificationPlanTest, QuotedPathShowsControlCharactersAsEscapes) {
+  EXPECT_EQ(quoted_path("a\nb\x1b[31m"), "'a\\x0Ab\\x1B[31m'");
 }
 
 }  // namespace

@@ -29,9 +29,10 @@ std::vector<std::string> fixture_lines(const std::string& name) {
 }
 
 // Feeds the output in small pieces that split lines anywhere, as a pipe may.
-RsyncOutputReader read_output(const std::string& name, std::size_t piece = 7) {
+RsyncOutputReader read_output(const std::string& name, std::size_t piece = 7,
+                              FsLimits limits = {}) {
   const std::string out = fixture(name + ".out");
-  RsyncOutputReader reader;
+  RsyncOutputReader reader(std::move(limits));
   for (std::size_t i = 0; i < out.size(); i += piece)
     reader.feed(std::string_view(out).substr(i, piece));
   reader.finish();
@@ -136,6 +137,7 @@ TEST(RsyncArgv, IsTheOneTheCapturedRunsUsed) {
       {"dry-run-unchanged", "ext4", "source", "disk", RsyncMode::dry_run},
       {"nounix-dry-run", "exfat", "nounix-source", "nounix-disk", RsyncMode::dry_run},
       {"nounix-copy", "exfat", "nounix-source", "nounix-disk", RsyncMode::copy},
+      {"fat-dry-run", "vfat", "fat-source", "nounix-disk", RsyncMode::dry_run},
       {"fail-missing-source", "ext4", "missing", "disk", RsyncMode::copy},
       {"fail-readonly-disk", "ext4", "nounix-source", "ro-disk", RsyncMode::copy},
   };
@@ -306,6 +308,51 @@ TEST(RsyncTranscript, NoOwnershipRunsSkipSymlinksAndFifosAndCopyHardLinksTwice) 
     EXPECT_EQ(stats->total_file_size, 3u + 3u + 4096u + 5u + 12u) << run;
     EXPECT_EQ(fixture(std::string(run) + ".rc"), "0\n");
   }
+}
+
+TEST(RsyncTranscript, AFatDryRunListsWhatFatCannotStore) {
+  const auto reader = read_output("fat-dry-run", 7, fs_limits("vfat"));
+  const auto& bad = reader.unstorable();
+  // fine.txt, bad?dir/inside.txt (its directory is listed) and the 4 GiB - 1 byte file fit.
+  EXPECT_EQ(bad.count(), 6u);
+  EXPECT_TRUE(bad.too_large_seen());
+  EXPECT_EQ(bad.listed(),
+            (std::vector<std::string>{
+                "'colon:name.txt' (':' is not allowed)",
+                "'ctrl\\x01char' (control character \\x01 is not allowed)",
+                "'huge.vbk' (5.00 GiB; vfat holds files up to 4 GiB - 1 byte)",
+                "'trailing dot.' (ends in a dot)",
+                "'trailing space ' (ends in a space)",
+                "'bad?dir/' ('?' is not allowed)"}));
+  // The deletions are still read, and the statistics with them.
+  EXPECT_EQ(reader.deleted_paths().size(), 3u);
+  const auto stats = parse_rsync_stats(reader.text());
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->transferred_file_size, 9'663'676'422u);
+}
+
+TEST(RsyncTranscript, AFatDryRunCannotLookUpANameThatIsNotUtf8) {
+  // exfat-fuse (like the kernel's drivers) refuses the lookup itself: rsync names the file
+  // in an error and exits 23, and the job stops on that before anything is written.
+  EXPECT_EQ(fixture("fat-dry-run.rc"), "23\n");
+  const auto lines = last_error_lines(fixture("fat-dry-run.err"), 2);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("latin1-\\#351.txt"), std::string::npos) << lines[0];
+}
+
+TEST(RsyncTranscript, ReadsNoLimitsIntoADryRunOntoExt4) {
+  const auto reader = read_output("fat-dry-run", 7, fs_limits("ext4"));
+  EXPECT_EQ(reader.unstorable().count(), 0u);
+}
+
+TEST(RsyncOutputReader, KeepsItsLimitsWhenADryRunStartsOver) {
+  RsyncOutputReader reader(fs_limits("exfat"));
+  reader.feed(">f+++++++++ 1 a:b\n");
+  EXPECT_EQ(reader.unstorable().count(), 1u);
+  reader.restart();
+  EXPECT_EQ(reader.unstorable().count(), 0u);
+  reader.feed(">f+++++++++ 1 c|d\n*deleting   0 e:f\n.d..t...... 4096 ./\n");
+  EXPECT_EQ(reader.unstorable().count(), 1u) << "deletions and the root are not judged";
 }
 
 TEST(RsyncTranscript, AMissingSourceEndsInExitCode23AndSaysWhy) {
