@@ -166,6 +166,10 @@ void Job::conclude() {
   if (report_.disk.uuid.empty()) return;  // no disk identified: nothing to record or mail
   const auto duration = report_.finished_at - report_.started_at;
   log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
+  // Kept mails go out first, so that what became of them is in this run's report.
+  const KeptMailDelivery kept = ports_.mailer.deliver_kept();
+  if (kept.sent > 0) log_->info("Sent {} mails kept from earlier runs", kept.sent);
+  for (const auto& warning : kept.warnings) warn(warning);
   report_.run_log = run_log_->text();
   try {
     ports_.history.record(report_);
@@ -181,7 +185,8 @@ void Job::conclude() {
   else if (sent.kept_in_outbox)
     log_->warn("The report mail was not sent ({}); it is kept and sent with the next run's mails", sent.error);
   else
-    log_->error("The report mail was not sent ({}) and could not be kept", sent.error);
+    log_->error("The report mail was not sent ({}) and could not be kept; here it is:\n{}", sent.error,
+                sent.unkept);
   status_.phase = Phase::done;
   try {
     ports_.status.clear(report_.disk.uuid);
