@@ -80,6 +80,9 @@ struct Transcript {
   std::string last_command;  // "MAIL", "RCPT", "DATA", "AUTH", ...
   std::string pending_recipient;
   std::vector<std::string> refused;
+  // After a failed command libcurl may say QUIT at once; its "221 Bye" must not hide the
+  // reply that made the mail fail.
+  bool quitting = false;
 };
 
 int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
@@ -91,13 +94,17 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
     const std::size_t end = start == std::string::npos ? start : text.find_first_of(" :\r\n", start);
     std::string verb = start == std::string::npos ? "" : text.substr(start, end - start).substr(0, 10);
     for (auto& ch : verb) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (verb == "QUIT") {
+      t->quitting = true;
+      return 0;
+    }
     t->last_command = verb == "." ? "DATA" : verb;  // "." ends the message: its reply answers DATA
     if (text.size() > 8 && strncasecmp(text.c_str(), "RCPT TO:", 8) == 0) {
       t->pending_recipient = one_line(text.substr(8));
     }
     return 0;
   }
-  if (type != CURLINFO_HEADER_IN) return 0;
+  if (type != CURLINFO_HEADER_IN || t->quitting) return 0;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
