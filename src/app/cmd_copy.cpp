@@ -9,13 +9,15 @@
 #include "app/load_config.h"
 #include "core/exit_codes.h"
 #include "core/job.h"
-#include "sys/curl_mailer.h"
+#include "core/outbox_mailer.h"
+#include "sys/curl_transport.h"
 #include "sys/flock_run_lock.h"
 #include "sys/lease_directory.h"
 #include "sys/libmount_mounter.h"
 #include "sys/log_setup.h"
 #include "sys/logind_inhibitor.h"
 #include "sys/openssl_file_hasher.h"
+#include "sys/outbox_directory.h"
 #include "sys/posix_file_system.h"
 #include "sys/posix_process_runner.h"
 #include "sys/process_info.h"
@@ -101,9 +103,11 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   OpensslFileHasher hasher;
   StatusFileSink status(config->runtime_directory);
   SqliteHistory history(config->state_directory);
-  CurlMailer mailer(*config, host_name());
   LogindInhibitor inhibitor;
   SystemClock clock(&stop);
+  CurlTransport transport(*config, host_name());
+  OutboxDirectory outbox(config->state_directory + "/outbox");
+  OutboxMailer mailer(*config, transport, outbox, clock, &stop);
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
               history, mailer, inhibitor, clock, stop};
 

@@ -15,9 +15,11 @@
 #include "app/load_config.h"
 #include "core/exit_codes.h"
 #include "core/lease.h"
+#include "core/outbox_mailer.h"
 #include "core/veeam_lock.h"
-#include "sys/curl_mailer.h"
+#include "sys/curl_transport.h"
 #include "sys/lease_directory.h"
+#include "sys/outbox_directory.h"
 #include "sys/process_info.h"
 #include "sys/system_clock.h"
 
@@ -87,7 +89,9 @@ int run(const Invocation& inv, bool lock) {
   const std::string host = host_name();
   LeaseDirectory store(*config);
   SystemClock clock;
-  CurlMailer mailer(*config, host);
+  CurlTransport transport(*config, host);
+  OutboxDirectory outbox(config->state_directory + "/outbox");
+  OutboxMailer mailer(*config, transport, outbox, clock, nullptr);
   const VeeamCommandEnv env{*config, host, store, clock, mailer, std::cout, std::cerr};
   if (!lock) return run_veeam_unlock(env, options->job);
   return options->list ? run_veeam_list(env) : run_veeam_lock(env, options->job);

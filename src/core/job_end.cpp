@@ -145,8 +145,11 @@ void Job::unmount_disk() {
 
 // Every run ends with a history row and a mail, whatever failed before.
 void Job::conclude() {
-  const auto duration = report_.finished_at - report_.started_at;
-  log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
+  // Kept mails go out first, so that what became of them is in this run's report.
+  const KeptMailDelivery kept = ports_.mailer.deliver_kept();
+  if (kept.sent > 0) log_->info("Sent {} mails kept from earlier runs", kept.sent);
+  for (const auto& warning : kept.warnings) warn(warning);
+  if (report_.outcome == Outcome::success && !report_.warnings.empty()) report_.outcome = Outcome::warning;
   try {
     ports_.history.record(report_);
   } catch (const std::exception& e) {
@@ -155,6 +158,8 @@ void Job::conclude() {
          "); the copy is not affected. Check the database, or move it away to start a new one");
     if (report_.outcome == Outcome::success) report_.outcome = Outcome::warning;
   }
+  const auto duration = report_.finished_at - report_.started_at;
+  log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
   // Taken after the history, so that the attached log holds a failure to record the run.
   report_.run_log = run_log_->text();
   MailResult sent;
@@ -171,7 +176,8 @@ void Job::conclude() {
   else if (sent.kept_in_outbox)
     log_->warn("The report mail was not sent ({}); it is kept and sent with the next run's mails", sent.error);
   else
-    log_->error("The report mail was not sent ({}) and could not be kept", sent.error);
+    log_->error("The report mail was not sent ({}) and could not be kept; here it is:\n{}", sent.error,
+                sent.unkept);
   status_.phase = Phase::done;
   if (report_.disk.uuid.empty()) return;  // no status file was ever written
   try {

@@ -245,6 +245,14 @@ Email address_mail(const Config& config, const std::vector<std::string>& disk_ma
   return mail;
 }
 
+std::vector<std::string> envelope_recipients(const Email& mail) {
+  std::vector<std::string> out;
+  std::vector<std::string> seen;
+  add_unique(out, seen, mail.to);
+  add_unique(out, seen, mail.cc);
+  return out;
+}
+
 Email compose_start_mail(const Config& config, const JobReport& report) {
   return compose_start_mail(config, report, std::nullopt);
 }

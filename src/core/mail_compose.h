@@ -16,6 +16,9 @@ namespace ubc {
 // Sysops, then the disk's own addresses (To), cc (Cc); duplicates removed, case-insensitive.
 Email address_mail(const Config& config, const std::vector<std::string>& disk_mails);
 
+// The SMTP envelope's recipients: To, then Cc, cleaned, duplicates removed (case-insensitive).
+std::vector<std::string> envelope_recipients(const Email& mail);
+
 // "disk, how much will be copied, estimated duration" — sent when the copy starts.
 Email compose_start_mail(const Config& config, const JobReport& report);
 // The outcome; report.run_log attached.

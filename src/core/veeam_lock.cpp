@@ -40,6 +40,8 @@ void mail_admins(const VeeamCommandEnv& env, const std::string& program, const s
     say(env.err, program,
         "warning: the mail to the admins could not be sent (" + result.error + ")" +
             (result.kept_in_outbox ? "; it is kept and sent with the next mail" : ""));
+  for (const auto& warning : result.warnings) say(env.err, program, "warning: " + warning);
+  if (!result.unkept.empty()) say(env.err, program, "the mail that could not be kept:\n" + result.unkept);
 }
 
 void warn_expired(const VeeamCommandEnv& env, const std::string& program, const std::vector<Lease>& expired) {

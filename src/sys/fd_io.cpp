@@ -40,6 +40,44 @@ void write_all(int fd, std::string_view data, const std::string& path) {
   }
 }
 
+std::string read_to_end(int fd, const std::string& path, std::size_t max_bytes) {
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw errno_error("read", path);
+    }
+    if (n == 0) return data;
+    if (static_cast<std::size_t>(n) > max_bytes - data.size()) throw errno_error("read", path, EFBIG);
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::string& name,
+                          std::string_view data, unsigned mode) {
+  const std::string tmp = "." + name + ".tmp";
+  const std::string tmp_path = dir_path + "/" + tmp;
+  {
+    UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         static_cast<mode_t>(mode)));
+    if (!fd) throw errno_error("open", tmp_path);
+    try {
+      write_all(fd.get(), data, tmp_path);
+      if (::fsync(fd.get()) < 0) throw errno_error("fsync", tmp_path);
+    } catch (...) {
+      (void)::unlinkat(dir_fd, tmp.c_str(), 0);
+      throw;
+    }
+  }
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) < 0) {
+    const std::system_error error = errno_error("rename", tmp_path);
+    (void)::unlinkat(dir_fd, tmp.c_str(), 0);
+    throw error;
+  }
+}
+
 void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
                        unsigned mode, bool sync_directory) {
   // O_NOFOLLOW: a symlink planted at tmp must not redirect a root write elsewhere. The

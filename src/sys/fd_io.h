@@ -21,6 +21,16 @@ std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes);
 // write() until all of data is written (EINTR retried, short writes continued).
 void write_all(int fd, std::string_view data, const std::string& path);
 
+// read() until end of file (EINTR retried); throws when the file holds more than max_bytes.
+std::string read_to_end(int fd, const std::string& path, std::size_t max_bytes = std::string::npos);
+
+// Writes name in the directory dir_fd through a hidden temporary file (".name.tmp", O_EXCL,
+// O_NOFOLLOW, mode), fsynced before the rename, so readers see the old file or the new one;
+// the temporary file is removed on any failure. dir_path names the directory in errors.
+// The directory itself is not synced.
+void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::string& name,
+                          std::string_view data, unsigned mode);
+
 // Replaces path with data: writes tmp (O_NOFOLLOW, mode set explicitly), fsyncs and closes
 // it, renames it over path; tmp is removed on any failure. sync_directory also makes the
 // rename itself durable (files on the backup disk). Readers see the old or the new file,

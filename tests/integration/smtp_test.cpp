@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
-// CurlMailer against a real SMTP server on 127.0.0.1 (aiosmtpd): plain, STARTTLS and
-// implicit TLS with certificates made at test time, AUTH, retries and the outbox.
+// The mailer as main() wires it against a real SMTP server on 127.0.0.1 (aiosmtpd): plain,
+// STARTTLS and implicit TLS with certificates made at test time, AUTH, retries and the outbox.
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "core/mail_compose.h"
 #include "support/loop_disk.h"
+#include "support/mail_wiring.h"
 #include "support/smtp_server.h"
-#include "sys/curl_mailer.h"
-#include "sys/outbox.h"
 
 namespace ubc {
 namespace {
@@ -30,25 +30,10 @@ class SmtpTest : public ::testing::Test {
   void SetUp() override { dir_ = test::make_temp_dir("ubc-smtp-test"); }
   void TearDown() override { test::remove_tree(dir_); }
 
-  Config config(int port, MailSecurity security) const {
-    Config c;
-    c.mail_server = "127.0.0.1";
-    c.mail_port = port;
-    c.mail_security = security;
-    c.from_mail = "copier@example.com";
-    c.sysop_mails = {"ops@example.com"};
-    c.cc_mails = {"boss@example.com"};
-    c.state_directory = dir_;
-    return c;
-  }
+  Config config(int port, MailSecurity security) const { return test::mail_config(dir_, port, security); }
 
-  CurlMailerOptions options(const std::string& ca_file = "") {
-    CurlMailerOptions o;
-    o.ca_file = ca_file;
-    o.sleep = [this](std::chrono::milliseconds d) { sleeps_.push_back(d); };
-    o.connect_timeout = 5s;
-    o.transfer_timeout = 30s;
-    return o;
+  std::unique_ptr<test::WiredMailer> wire(const Config& c, const std::string& ca_file = "") {
+    return std::make_unique<test::WiredMailer>(c, clock_, ca_file);
   }
 
   JobReport report(const std::string& label) const {
@@ -77,17 +62,11 @@ class SmtpTest : public ::testing::Test {
     return m;
   }
 
-  std::vector<std::string> outbox_files() const {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/outbox", ec)) {
-      if (e.path().extension() == ".mail") out.push_back(e.path().string());
-    }
-    return out;
-  }
+  std::vector<std::string> outbox_files() const { return test::mail_files(dir_ + "/outbox"); }
 
   std::string dir_;
-  std::vector<std::chrono::milliseconds> sleeps_;
+  test::BackOffRecordingClock clock_;
+  std::vector<std::chrono::milliseconds>& sleeps_ = clock_.sleeps_;
 };
 
 std::map<std::string, JsonValue> envelope(const std::string& json) {
@@ -98,11 +77,11 @@ std::map<std::string, JsonValue> envelope(const std::string& json) {
 
 TEST_F(SmtpTest, PlainDeliveryIsAMimeMessageAMailClientReads) {
   SmtpServer server;
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  auto mailer = wire(config(server.port(), MailSecurity::none));
   const JobReport r = report("Sicherung-M\xC3\xBCnchen\r\nBcc: evil@example.com");
   const auto before = static_cast<std::int64_t>(std::time(nullptr));
 
-  const MailResult result = mailer.send(compose_end_mail(config(server.port(), MailSecurity::none), r));
+  const MailResult result = mailer->send(compose_end_mail(config(server.port(), MailSecurity::none), r));
 
   ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
   EXPECT_FALSE(result.kept_in_outbox);
@@ -146,9 +125,9 @@ TEST_F(SmtpTest, PlainDeliveryIsAMimeMessageAMailClientReads) {
 TEST_F(SmtpTest, StartTlsWithTheTestCaIsVerifiedAndDelivered) {
   const auto certs = test::make_test_certificates(dir_);
   SmtpServer server({.cert_file = certs.cert_file, .key_file = certs.key_file});
-  CurlMailer mailer(config(server.port(), MailSecurity::starttls), kHost, options(certs.ca_file));
+  auto mailer = wire(config(server.port(), MailSecurity::starttls), certs.ca_file);
 
-  const MailResult result = mailer.send(mail_with_subject("over STARTTLS"));
+  const MailResult result = mailer->send(mail_with_subject("over STARTTLS"));
 
   ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
   ASSERT_TRUE(server.wait_for_messages(1, 5s));
@@ -159,9 +138,9 @@ TEST_F(SmtpTest, StartTlsWithTheTestCaIsVerifiedAndDelivered) {
 TEST_F(SmtpTest, StartTlsWithAnUntrustedCertificateIsRefusedAndTheMailKept) {
   const auto certs = test::make_test_certificates(dir_);
   SmtpServer server({.cert_file = certs.cert_file, .key_file = certs.key_file});
-  CurlMailer mailer(config(server.port(), MailSecurity::starttls), kHost, options());  // system CAs
+  auto mailer = wire(config(server.port(), MailSecurity::starttls));  // system CAs
 
-  const MailResult result = mailer.send(mail_with_subject("must not leave"));
+  const MailResult result = mailer->send(mail_with_subject("must not leave"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_TRUE(result.kept_in_outbox);
@@ -176,19 +155,19 @@ TEST_F(SmtpTest, StartTlsWithAnUntrustedCertificateIsRefusedAndTheMailKept) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   ASSERT_EQ(::stat((dir_ + "/outbox").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
-  const auto kept = parse_queued_mail(test::read_file(files[0]));
+  const auto kept = parse_kept_mail(test::read_file(files[0]));
   ASSERT_TRUE(kept.has_value());
-  EXPECT_EQ(kept->from, "copier@example.com");
-  EXPECT_EQ(kept->recipients, (std::vector<std::string>{"ops@example.com", "boss@example.com"}));
-  EXPECT_NE(kept->message.find("Subject: must not leave\r\n"), std::string::npos);
+  EXPECT_EQ(kept->mail.from, "copier@example.com");
+  EXPECT_EQ(kept->mail.recipients, (std::vector<std::string>{"ops@example.com", "boss@example.com"}));
+  EXPECT_NE(kept->mail.message.find("Subject: must not leave\r\n"), std::string::npos);
 }
 
 TEST_F(SmtpTest, StartTlsWithACertificateForAnotherHostIsRefused) {
   const auto certs = test::make_test_certificates(dir_, {"DNS:other.example"});
   SmtpServer server({.cert_file = certs.cert_file, .key_file = certs.key_file});
-  CurlMailer mailer(config(server.port(), MailSecurity::starttls), kHost, options(certs.ca_file));
+  auto mailer = wire(config(server.port(), MailSecurity::starttls), certs.ca_file);
 
-  const MailResult result = mailer.send(mail_with_subject("wrong name"));
+  const MailResult result = mailer->send(mail_with_subject("wrong name"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_TRUE(result.kept_in_outbox);
@@ -200,9 +179,9 @@ TEST_F(SmtpTest, StartTlsWithACertificateForAnotherHostIsRefused) {
 TEST_F(SmtpTest, ImplicitTlsIsDelivered) {
   const auto certs = test::make_test_certificates(dir_);
   SmtpServer server({.cert_file = certs.cert_file, .key_file = certs.key_file, .implicit_tls = true});
-  CurlMailer mailer(config(server.port(), MailSecurity::tls), kHost, options(certs.ca_file));
+  auto mailer = wire(config(server.port(), MailSecurity::tls), certs.ca_file);
 
-  const MailResult result = mailer.send(mail_with_subject("over smtps"));
+  const MailResult result = mailer->send(mail_with_subject("over smtps"));
 
   ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
   ASSERT_TRUE(server.wait_for_messages(1, 5s));
@@ -216,9 +195,9 @@ TEST_F(SmtpTest, SubmissionWithStartTlsAndAuthLikeAProvider) {
   Config c = config(server.port(), MailSecurity::starttls);
   c.mail_username = "copier";
   c.mail_password = "pa ss:w\xC3\xB6rd";
-  CurlMailer mailer(c, kHost, options(certs.ca_file));
+  auto mailer = wire(c, certs.ca_file);
 
-  const MailResult result = mailer.send(mail_with_subject("authenticated"));
+  const MailResult result = mailer->send(mail_with_subject("authenticated"));
 
   ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
   ASSERT_TRUE(server.wait_for_messages(1, 5s));
@@ -234,9 +213,9 @@ TEST_F(SmtpTest, PasswordFileIsReadAndItsLineBreakDropped) {
   c.mail_password = "not-this-one";
   c.mail_password_file = dir_ + "/password";
   test::write_file(c.mail_password_file, "from-the-file\n");
-  CurlMailer mailer(c, kHost, options());
+  auto mailer = wire(c);
 
-  const MailResult result = mailer.send(mail_with_subject("password from file"));
+  const MailResult result = mailer->send(mail_with_subject("password from file"));
 
   ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
   ASSERT_TRUE(server.wait_for_messages(1, 5s));
@@ -248,9 +227,9 @@ TEST_F(SmtpTest, WrongPasswordIsNotRetriedAndNeverAppearsInTheError) {
   Config c = config(server.port(), MailSecurity::none);
   c.mail_username = "copier";
   c.mail_password = "Wrong-Secret-4711";
-  CurlMailer mailer(c, kHost, options());
+  auto mailer = wire(c);
 
-  const MailResult result = mailer.send(mail_with_subject("bad login"));
+  const MailResult result = mailer->send(mail_with_subject("bad login"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_TRUE(result.kept_in_outbox);
@@ -266,9 +245,9 @@ TEST_F(SmtpTest, MissingPasswordFileKeepsTheMailAndNamesTheFile) {
   Config c = config(server.port(), MailSecurity::none);
   c.mail_username = "copier";
   c.mail_password_file = dir_ + "/no-such-password";
-  CurlMailer mailer(c, kHost, options());
+  auto mailer = wire(c);
 
-  const MailResult result = mailer.send(mail_with_subject("no password"));
+  const MailResult result = mailer->send(mail_with_subject("no password"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_TRUE(result.kept_in_outbox);
@@ -279,14 +258,14 @@ TEST_F(SmtpTest, MissingPasswordFileKeepsTheMailAndNamesTheFile) {
 TEST_F(SmtpTest, ServerDownKeepsMailsThenTheNextRunSendsThemOldestFirst) {
   const int port = test::free_port();
   {
-    CurlMailer mailer(config(port, MailSecurity::none), kHost, options());
-    const MailResult first = mailer.send(mail_with_subject("first"));
+    auto mailer = wire(config(port, MailSecurity::none));
+    const MailResult first = mailer->send(mail_with_subject("first"));
     EXPECT_FALSE(first.sent);
     EXPECT_TRUE(first.kept_in_outbox);
     EXPECT_NE(first.error.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << first.error;
     EXPECT_EQ(sleeps_, (std::vector<std::chrono::milliseconds>{2s, 5s}));
 
-    const MailResult second = mailer.send(mail_with_subject("second"));
+    const MailResult second = mailer->send(mail_with_subject("second"));
     EXPECT_FALSE(second.sent);
     EXPECT_TRUE(second.kept_in_outbox);
     EXPECT_EQ(second.outbox_sent, 0);
@@ -296,8 +275,8 @@ TEST_F(SmtpTest, ServerDownKeepsMailsThenTheNextRunSendsThemOldestFirst) {
   }
 
   SmtpServer server({.port = port});
-  CurlMailer next_run(config(port, MailSecurity::none), kHost, options());
-  const MailResult third = next_run.send(mail_with_subject("third"));
+  auto next_run = wire(config(port, MailSecurity::none));
+  const MailResult third = next_run->send(mail_with_subject("third"));
 
   ASSERT_TRUE(third.sent) << third.error << "\n" << server.log();
   EXPECT_EQ(third.outbox_sent, 2);
@@ -311,9 +290,9 @@ TEST_F(SmtpTest, ServerDownKeepsMailsThenTheNextRunSendsThemOldestFirst) {
 
 TEST_F(SmtpTest, TemporaryRejectionIsRetriedAfterTheBackOff) {
   SmtpServer server({.fail_code = 451, .fail_count = 1});
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  auto mailer = wire(config(server.port(), MailSecurity::none));
 
-  const MailResult result = mailer.send(mail_with_subject("second try"));
+  const MailResult result = mailer->send(mail_with_subject("second try"));
 
   ASSERT_TRUE(result.sent) << result.error;
   EXPECT_EQ(sleeps_, (std::vector<std::chrono::milliseconds>{2s}));
@@ -323,9 +302,9 @@ TEST_F(SmtpTest, TemporaryRejectionIsRetriedAfterTheBackOff) {
 
 TEST_F(SmtpTest, PermanentRejectionIsNotRetriedButKept) {
   SmtpServer server({.fail_code = 554, .fail_count = -1});
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  auto mailer = wire(config(server.port(), MailSecurity::none));
 
-  const MailResult result = mailer.send(mail_with_subject("refused"));
+  const MailResult result = mailer->send(mail_with_subject("refused"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_TRUE(result.kept_in_outbox);
@@ -336,9 +315,9 @@ TEST_F(SmtpTest, PermanentRejectionIsNotRetriedButKept) {
 
 TEST_F(SmtpTest, ARefusedRecipientDoesNotKeepTheMailFromTheOthers) {
   SmtpServer server({.refuse = {"owner@example.com"}});
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  auto mailer = wire(config(server.port(), MailSecurity::none));
 
-  const MailResult result = mailer.send(compose_end_mail(config(0, MailSecurity::none), report("Offsite-3")));
+  const MailResult result = mailer->send(compose_end_mail(config(0, MailSecurity::none), report("Offsite-3")));
 
   ASSERT_TRUE(result.sent) << result.error;
   EXPECT_NE(result.error.find("owner@example.com"), std::string::npos) << result.error;
@@ -348,12 +327,12 @@ TEST_F(SmtpTest, ARefusedRecipientDoesNotKeepTheMailFromTheOthers) {
 
 TEST_F(SmtpTest, AKeptMailRefusedForGoodDoesNotBlockNewerOnes) {
   SmtpServer server({.refuse = {"gone@example.com"}});
-  Outbox outbox(dir_ + "/outbox");
-  (void)outbox.add({"copier@example.com", {"gone@example.com"},
-                    "Subject: old\r\nFrom: copier@example.com\r\n\r\nold\r\n"});
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  OutboxDirectory outbox(dir_ + "/outbox");
+  (void)outbox.add({{"copier@example.com", {"gone@example.com"},
+                     "Subject: old\r\nFrom: copier@example.com\r\n\r\nold\r\n"}});
+  auto mailer = wire(config(server.port(), MailSecurity::none));
 
-  const MailResult result = mailer.send(mail_with_subject("new"));
+  const MailResult result = mailer->send(mail_with_subject("new"));
 
   ASSERT_TRUE(result.sent) << result.error;
   EXPECT_EQ(result.outbox_sent, 0);
@@ -365,9 +344,9 @@ TEST_F(SmtpTest, AKeptMailRefusedForGoodDoesNotBlockNewerOnes) {
 TEST_F(SmtpTest, AnUnreadableOutboxEntryIsSetAside) {
   SmtpServer server;
   test::write_file(dir_ + "/outbox/000000000001.000000000-000000-1.mail", "not an outbox entry");
-  CurlMailer mailer(config(server.port(), MailSecurity::none), kHost, options());
+  auto mailer = wire(config(server.port(), MailSecurity::none));
 
-  const MailResult result = mailer.send(mail_with_subject("after junk"));
+  const MailResult result = mailer->send(mail_with_subject("after junk"));
 
   ASSERT_TRUE(result.sent) << result.error;
   EXPECT_TRUE(outbox_files().empty());
@@ -377,9 +356,9 @@ TEST_F(SmtpTest, AnUnreadableOutboxEntryIsSetAside) {
 TEST_F(SmtpTest, WithoutAServerNothingIsSentOrKept) {
   Config c = config(25, MailSecurity::none);
   c.mail_server.clear();
-  CurlMailer mailer(c, kHost, options());
+  auto mailer = wire(c);
 
-  const MailResult result = mailer.send(mail_with_subject("nowhere"));
+  const MailResult result = mailer->send(mail_with_subject("nowhere"));
 
   EXPECT_FALSE(result.sent);
   EXPECT_FALSE(result.kept_in_outbox);

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The copy job's steps and failures, each with what it must leave behind.
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
 #include "job_test_support.h"
 
 namespace ubc::test {
@@ -480,6 +486,36 @@ TEST_F(JobTest, AMailThatCannotBeSentDoesNotChangeTheResult) {
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
   EXPECT_EQ(mailer_.sent_.size(), 1u);
+}
+
+TEST_F(JobTest, KeptMailsGoOutBeforeTheEndMailIsComposedAndWhatBecameOfThemIsInIt) {
+  const std::string moved =
+      "1 kept mail was refused permanently by the server and moved to '/var/lib/x/outbox/failed': 554 no";
+  mailer_.kept_ = {2, {moved}};
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  ASSERT_EQ(mailer_.calls_.size(), 3u);
+  EXPECT_EQ(mailer_.calls_[1], "deliver_kept") << "after the start mail, before the end mail";
+  EXPECT_THAT(r.warnings, ::testing::Contains(moved));
+  ASSERT_EQ(history_.recorded_.size(), 1u);
+  EXPECT_THAT(history_.recorded_[0].warnings, ::testing::Contains(moved));
+  EXPECT_THAT(mailer_.sent_.back().body, HasSubstr("554 no"));
+  EXPECT_TRUE(logged("Sent 2 mails kept from earlier runs", r));
+}
+
+TEST_F(JobTest, MailsThatCanBeNeitherSentNorKeptAreLoggedWhole) {
+  std::ostringstream journal;
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(journal)));
+  mailer_.fail_ = true;
+  mailer_.cannot_keep_ = true;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  EXPECT_EQ(r.outcome, Outcome::warning) << "the start mail was lost: " << r.reason;
+  ASSERT_EQ(mailer_.sent_.size(), 2u);
+  EXPECT_THAT(journal.str(), HasSubstr(mailer_.sent_[0].body));
+  EXPECT_THAT(journal.str(), HasSubstr(mailer_.sent_[1].body));
 }
 
 TEST_F(JobTest, StatusFailuresDoNotStopTheCopy) {

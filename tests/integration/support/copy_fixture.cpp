@@ -192,6 +192,7 @@ void CopyFixture::stop_smtp() {
 void CopyFixture::start_smtp() {
   SmtpServerOptions o;
   o.port = smtp_port_;
+  o.silent = options_.silent_smtp;
   if (options_.starttls) {
     o.cert_file = certificates_.cert_file;
     o.key_file = certificates_.key_file;

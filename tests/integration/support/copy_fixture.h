@@ -242,6 +242,7 @@ struct CopyFixtureOptions {
   bool whitelist = true;        // list the disk's UUID in the config
   bool start_smtp = true;       // start an SmtpServer and point [Mail] at it
   bool starttls = false;        // SMTP server with STARTTLS and a test CA (config ca-file)
+  bool silent_smtp = false;     // a server that accepts connections and never answers
   // Extra `key = value` lines for [Backup] / [Mail]. A key the fixture already writes is
   // replaced (the config refuses a key set twice), any other is appended.
   std::vector<std::string> backup_lines{};

@@ -95,6 +95,7 @@ SmtpServer::SmtpServer(SmtpServerOptions options) {
   if (!options.username.empty()) argv.insert(argv.end(), {"--auth", options.username + ":" + options.password});
   if (options.auth_without_tls) argv.push_back("--auth-plaintext");
   for (const auto& r : options.refuse) argv.insert(argv.end(), {"--refuse", r});
+  if (options.silent) argv.push_back("--silent");
 
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
@@ -158,13 +159,26 @@ void SmtpServer::stop() {
   pid_ = -1;
 }
 
-bool SmtpServer::wait_for_messages(std::size_t count, std::chrono::milliseconds timeout) const {
+namespace {
+
+bool wait_for_files(const std::string& dir, const std::string& suffix, std::size_t count,
+                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (message_files().size() < count) {
+  while (files_with_suffix(dir, suffix).size() < count) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return true;
+}
+
+}  // namespace
+
+bool SmtpServer::wait_for_messages(std::size_t count, std::chrono::milliseconds timeout) const {
+  return wait_for_files(maildir_, ".eml", count, timeout);
+}
+
+bool SmtpServer::wait_for_connections(std::size_t count, std::chrono::milliseconds timeout) const {
+  return wait_for_files(maildir_, ".conn", count, timeout);
 }
 
 std::vector<std::string> SmtpServer::message_files() const { return files_with_suffix(maildir_, ".eml"); }

@@ -40,6 +40,7 @@ struct SmtpServerOptions {
   int fail_code = 451;            // reply to DATA while failing
   int fail_count = 0;             // DATA commands to fail first; -1: every one
   std::vector<std::string> refuse{};  // recipients answered with 550
+  bool silent = false;  // accept connections and never answer: a hung server
 };
 
 class SmtpServer {
@@ -54,6 +55,8 @@ class SmtpServer {
   int port() const { return port_; }
   // Waits until at least count messages were stored; false on timeout.
   bool wait_for_messages(std::size_t count, std::chrono::milliseconds timeout) const;
+  // Waits until at least count connections were accepted (silent servers only).
+  bool wait_for_connections(std::size_t count, std::chrono::milliseconds timeout) const;
   // Paths of the stored messages (raw bytes as received), in the order they arrived.
   std::vector<std::string> message_files() const;
   std::vector<std::string> messages() const;

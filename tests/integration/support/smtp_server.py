@@ -5,7 +5,8 @@
 Listens on HOST:PORT (port 0: any free one) and prints "PORT <n>" once it accepts
 connections. Every accepted message is stored in DIR as NNNNNN.eml (the bytes as received,
 dot-unstuffed) beside NNNNNN.json (envelope, EHLO name, TLS, login). Both appear by rename,
-so a reader never sees half a file. Stops on SIGTERM.
+so a reader never sees half a file. With --silent it is no SMTP server at all: it accepts
+connections, marks each with a file NNNNNN.conn and never says a word. Stops on SIGTERM.
 """
 import argparse
 import asyncio
@@ -51,6 +52,19 @@ class Store:
         return "250 OK stored"
 
 
+class Silent(asyncio.Protocol):
+    """Takes the connection and keeps it open without a greeting: a hung mail server."""
+
+    def __init__(self, directory, connections):
+        self.directory = directory
+        self.connections = connections
+
+    def connection_made(self, transport):
+        self.connections.append(transport)
+        name = "%06d.conn" % len(self.connections)
+        write_atomically(os.path.join(self.directory, name), b"")
+
+
 def write_atomically(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
@@ -87,13 +101,19 @@ async def serve(args):
                            auth_require_tls=not (args.auth_plaintext or args.implicit_tls))
         return SMTP(handler, **options)
 
-    server = await loop.create_server(factory, host=args.host, port=args.port,
-                                      ssl=context if args.implicit_tls else None)
+    connections = []
+    if args.silent:
+        server = await loop.create_server(lambda: Silent(args.dir, connections), host=args.host, port=args.port)
+    else:
+        server = await loop.create_server(factory, host=args.host, port=args.port,
+                                          ssl=context if args.implicit_tls else None)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
+    for transport in connections:
+        transport.abort()
     server.close()
     await server.wait_closed()
 
@@ -110,6 +130,7 @@ def main():
     p.add_argument("--auth-plaintext", action="store_true", help="allow AUTH without TLS")
     p.add_argument("--fail-code", type=int, default=451, help="reply to DATA while failing")
     p.add_argument("--fail-count", type=int, default=0, help="DATA commands to fail; -1: all")
+    p.add_argument("--silent", action="store_true", help="accept connections, never answer")
     p.add_argument("--refuse", action="append", default=[], help="recipient to refuse (550)")
     asyncio.run(serve(p.parse_args()))
 

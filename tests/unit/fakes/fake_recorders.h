@@ -5,6 +5,7 @@
 #include <functional>
 
 #include <set>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -62,15 +63,24 @@ class FakeMailer final : public Mailer {
   MailResult send(const Email& mail) override {
     sent_.push_back(mail);
     if (on_send_) on_send_(mail);
+    calls_.push_back("send " + mail.subject);
     MailResult r;
     r.sent = !fail_;
-    r.kept_in_outbox = fail_;
+    r.kept_in_outbox = fail_ && !cannot_keep_;
     if (fail_) r.error = "connection refused";
+    if (fail_ && cannot_keep_) r.unkept = "Subject: " + mail.subject + "\n\n" + mail.body;
     return r;
   }
+  KeptMailDelivery deliver_kept() override {
+    calls_.push_back("deliver_kept");
+    return kept_;
+  }
   std::vector<Email> sent_;
+  std::vector<std::string> calls_;  // "send <subject>", "deliver_kept", in order
   bool fail_ = false;
   std::function<void(const Email&)> on_send_;  // runs while the mail is "being sent"
+  bool cannot_keep_ = false;  // with fail_: the outbox cannot be written either
+  KeptMailDelivery kept_;     // what deliver_kept() reports
 };
 
 class FakeInhibitor final : public Inhibitor {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "sys/outbox.h"
-#include "sys/fd_io.h"
+#include "sys/outbox_directory.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,12 +15,15 @@
 #include <memory>
 #include <system_error>
 
+#include "sys/fd_io.h"
+
 namespace ubc {
 namespace {
 
 constexpr const char* kMagic = "ubc-outbox 1\n";
 constexpr const char* kSuffix = ".mail";
 constexpr const char* kLockName = ".lock";
+constexpr const char* kFailedName = "failed";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -53,20 +55,29 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
+class FlockHolder final : public OutboxStore::Lock {
+ public:
+  explicit FlockHolder(UniqueFd fd) : fd_(std::move(fd)) {}
+
+ private:
+  UniqueFd fd_;  // closing it releases the flock
+};
+
 }  // namespace
 
-std::string serialize_queued_mail(const QueuedMail& mail) {
+std::string serialize_kept_mail(const KeptMail& kept) {
   std::string out = kMagic;
-  out += "from " + mail.from + "\n";
-  for (const auto& r : mail.recipients) out += "rcpt " + r + "\n";
+  out += "from " + kept.mail.from + "\n";
+  for (const auto& r : kept.mail.recipients) out += "rcpt " + r + "\n";
+  if (kept.refusals > 0) out += "refusals " + std::to_string(kept.refusals) + "\n";
   out += "\n";
-  out += mail.message;
+  out += kept.mail.message;
   return out;
 }
 
-std::optional<QueuedMail> parse_queued_mail(const std::string& data) {
+std::optional<KeptMail> parse_kept_mail(const std::string& data) {
   if (data.rfind(kMagic, 0) != 0) return std::nullopt;
-  QueuedMail mail;
+  KeptMail kept;
   std::size_t pos = std::string(kMagic).size();
   bool have_from = false;
   for (;;) {
@@ -76,22 +87,27 @@ std::optional<QueuedMail> parse_queued_mail(const std::string& data) {
     pos = end + 1;
     if (line.empty()) break;
     if (line.rfind("from ", 0) == 0) {
-      mail.from = line.substr(5);
+      kept.mail.from = line.substr(5);
       have_from = true;
     } else if (line.rfind("rcpt ", 0) == 0) {
-      mail.recipients.push_back(line.substr(5));
+      kept.mail.recipients.push_back(line.substr(5));
+    } else if (line.rfind("refusals ", 0) == 0) {
+      const std::string count = line.substr(9);
+      if (count.empty() || count.size() > 3 || count.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+      kept.refusals = std::stoi(count);
     } else {
       return std::nullopt;
     }
   }
-  if (!have_from || mail.recipients.empty()) return std::nullopt;
-  mail.message = data.substr(pos);
-  return mail;
+  if (!have_from || kept.mail.recipients.empty()) return std::nullopt;
+  kept.mail.message = data.substr(pos);
+  return kept;
 }
 
-Outbox::Outbox(std::string directory) : directory_(std::move(directory)) {}
+OutboxDirectory::OutboxDirectory(std::string directory) : directory_(std::move(directory)) {}
 
-UniqueFd Outbox::open_directory(bool create) const {
+UniqueFd OutboxDirectory::open_directory(bool create) const {
   if (create && ::mkdir(directory_.c_str(), 0700) < 0 && errno != EEXIST) {
     throw errno_error("mkdir", directory_);
   }
@@ -101,34 +117,28 @@ UniqueFd Outbox::open_directory(bool create) const {
   return fd;
 }
 
-std::string Outbox::add(const QueuedMail& mail) {
+void OutboxDirectory::write_entry(int dir, const std::string& name, const KeptMail& mail) {
+  // The mail must survive a power cut right after the run: data first, then the name,
+  // then the directory entry.
+  write_file_atomic_at(dir, directory_, name, serialize_kept_mail(mail), 0600);
+  if (::fsync(dir) < 0) throw errno_error("fsync", directory_);
+}
+
+std::string OutboxDirectory::add(const KeptMail& mail) {
   const UniqueFd dir = open_directory(true);
   const std::string name = new_name();
-  const std::string tmp = "." + name + ".tmp";  // leading dot: list() never sees it
-  const std::string tmp_path = directory_ + "/" + tmp;
-  {
-    UniqueFd fd(::openat(dir.get(), tmp.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) throw errno_error("open", tmp_path);
-    try {
-      write_all(fd.get(), serialize_queued_mail(mail), tmp_path);
-      // The mail must survive a power cut right after the run: data first, then the name.
-      if (::fsync(fd.get()) < 0) throw errno_error("fsync", tmp_path);
-    } catch (...) {
-      (void)::unlinkat(dir.get(), tmp.c_str(), 0);
-      throw;
-    }
-  }
-  if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) < 0) {
-    const std::system_error error = errno_error("rename", tmp_path);
-    (void)::unlinkat(dir.get(), tmp.c_str(), 0);
-    throw error;
-  }
-  if (::fsync(dir.get()) < 0) throw errno_error("fsync", directory_);
+  write_entry(dir.get(), name, mail);
   return name;
 }
 
-std::vector<std::string> Outbox::list() const {
+void OutboxDirectory::replace(const std::string& name, const KeptMail& mail) {
+  check_name(name);
+  const UniqueFd dir = open_directory(false);
+  if (!dir) throw errno_error("open", directory_);
+  write_entry(dir.get(), name, mail);
+}
+
+std::vector<std::string> OutboxDirectory::list() {
   UniqueFd dir = open_directory(false);
   if (!dir) return {};
   // fdopendir takes over the fd it is given; hand it a duplicate so UniqueFd stays sole owner.
@@ -158,28 +168,17 @@ std::vector<std::string> Outbox::list() const {
   return names;
 }
 
-std::optional<QueuedMail> Outbox::load(const std::string& name) const {
+std::optional<KeptMail> OutboxDirectory::load(const std::string& name) {
   check_name(name);
   const std::string path = directory_ + "/" + name;
   const UniqueFd dir = open_directory(false);
   if (!dir) throw errno_error("open", directory_);
   const UniqueFd fd(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) throw errno_error("open", path);
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("read", path);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-  return parse_queued_mail(data);
+  return parse_kept_mail(read_to_end(fd.get(), path));
 }
 
-void Outbox::remove(const std::string& name) {
+void OutboxDirectory::remove(const std::string& name) {
   check_name(name);
   const UniqueFd dir = open_directory(false);
   if (!dir) throw errno_error("open", directory_);
@@ -188,7 +187,7 @@ void Outbox::remove(const std::string& name) {
   (void)::fsync(dir.get());
 }
 
-void Outbox::set_aside(const std::string& name) {
+void OutboxDirectory::set_aside(const std::string& name) {
   check_name(name);
   const UniqueFd dir = open_directory(false);
   if (!dir) throw errno_error("open", directory_);
@@ -198,15 +197,31 @@ void Outbox::set_aside(const std::string& name) {
   }
 }
 
-UniqueFd Outbox::try_lock() {
+void OutboxDirectory::move_to_failed(const std::string& name) {
+  check_name(name);
+  const UniqueFd dir = open_directory(false);
+  if (!dir) throw errno_error("open", directory_);
+  const std::string failed = failed_location();
+  if (::mkdirat(dir.get(), kFailedName, 0700) < 0 && errno != EEXIST) throw errno_error("mkdir", failed);
+  const UniqueFd failed_dir(::openat(dir.get(), kFailedName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!failed_dir) throw errno_error("open", failed);
+  if (::renameat(dir.get(), name.c_str(), failed_dir.get(), name.c_str()) < 0) {
+    throw errno_error("rename '" + directory_ + "/" + name + "' to", failed);
+  }
+  // Both names change: the mail must not come back into the outbox after a power cut.
+  (void)::fsync(failed_dir.get());
+  (void)::fsync(dir.get());
+}
+
+std::unique_ptr<OutboxStore::Lock> OutboxDirectory::try_lock() {
   const UniqueFd dir = open_directory(true);
   UniqueFd fd(::openat(dir.get(), kLockName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) throw errno_error("open", directory_ + "/" + kLockName);
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-    if (errno == EWOULDBLOCK) return UniqueFd{};
+    if (errno == EWOULDBLOCK) return nullptr;
     if (errno != EINTR) throw errno_error("flock", directory_ + "/" + kLockName);
   }
-  return fd;
+  return std::make_unique<FlockHolder>(std::move(fd));
 }
 
 }  // namespace ubc

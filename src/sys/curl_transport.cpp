@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "sys/curl_mailer.h"
+#include "sys/curl_transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +13,15 @@
 #include <ctime>
 #include <mutex>
 #include <system_error>
-#include <thread>
 
 #include "core/mime.h"
-#include "sys/outbox.h"
+#include "sys/fd_io.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
 namespace {
+
+using Kind = TransmitResult::Kind;
 
 class CurlCategory final : public std::error_category {
  public:
@@ -61,13 +62,27 @@ size_t read_message(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
-// What the server said, taken from libcurl's debug stream. Only server replies and the
-// recipient of each RCPT command are kept: the commands we send include AUTH, whose
-// argument is the password in base64.
+// libcurl asks this at least once a second, also while it waits for a silent server;
+// non-zero ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  try {
+    return (*static_cast<const std::function<bool()>*>(user))() ? 1 : 0;
+  } catch (...) {
+    return 1;
+  }
+}
+
+// What the server said, taken from libcurl's debug stream. Only server replies, the verb
+// of each command and the recipient of each RCPT command are kept: the commands we send
+// include AUTH, whose argument is the password in base64.
 struct Transcript {
   std::string last_reply;
+  std::string last_command;  // "MAIL", "RCPT", "DATA", "AUTH", ...
   std::string pending_recipient;
   std::vector<std::string> refused;
+  // After a failed command libcurl may say QUIT at once; its "221 Bye" must not hide the
+  // reply that made the mail fail.
+  bool quitting = false;
 };
 
 int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
@@ -75,12 +90,21 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
   std::string text(data, size);
   if (type == CURLINFO_HEADER_OUT) {
     t->pending_recipient.clear();
+    const std::size_t start = text.find_first_not_of("\r\n");
+    const std::size_t end = start == std::string::npos ? start : text.find_first_of(" :\r\n", start);
+    std::string verb = start == std::string::npos ? "" : text.substr(start, end - start).substr(0, 10);
+    for (auto& ch : verb) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (verb == "QUIT") {
+      t->quitting = true;
+      return 0;
+    }
+    t->last_command = verb == "." ? "DATA" : verb;  // "." ends the message: its reply answers DATA
     if (text.size() > 8 && strncasecmp(text.c_str(), "RCPT TO:", 8) == 0) {
       t->pending_recipient = one_line(text.substr(8));
     }
     return 0;
   }
-  if (type != CURLINFO_HEADER_IN) return 0;
+  if (type != CURLINFO_HEADER_IN || t->quitting) return 0;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
@@ -111,22 +135,28 @@ bool is_tls_verification_failure(CURLcode rc) {
   }
 }
 
-// Temporary: the server could not be reached, or said "try again later" (4xx). A 5xx
-// reply, a refused login and a certificate that fails verification will fail the same
-// way a few seconds later: no point waiting for them.
-bool is_temporary(CURLcode rc, long reply_code) {
-  if (is_tls_verification_failure(rc)) return false;
-  if (reply_code >= 500) return false;
-  if (reply_code >= 400) return true;
+// Temporary: the server could not be reached, did not answer in time, or said "try again
+// later" (4xx). Refused: a 5xx reply to this mail's envelope or content; it may fare
+// better once the admin has acted, so the outbox counts it. A refused login, a certificate
+// that fails verification or a missing feature fail every mail the same way.
+Kind classify(CURLcode rc, long reply_code, const std::string& last_command) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Kind::stopped;
+  if (is_tls_verification_failure(rc)) return Kind::failed;
+  if (reply_code >= 500) {
+    const bool about_this_mail = last_command == "MAIL" || last_command == "RCPT" || last_command == "DATA";
+    // 530: "authentication / STARTTLS required": the configuration, not the mail.
+    return about_this_mail && reply_code != 530 ? Kind::refused : Kind::failed;
+  }
+  if (reply_code >= 400) return Kind::temporary;
   switch (rc) {
     case CURLE_LOGIN_DENIED:
     case CURLE_USE_SSL_FAILED:  // the server offers no STARTTLS
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
     case CURLE_NOT_BUILT_IN:
-      return false;
+      return Kind::failed;
     default:
-      return true;
+      return Kind::temporary;
   }
 }
 
@@ -161,9 +191,14 @@ std::string random_hex() {
   return out;
 }
 
+struct Credentials {
+  std::string username;
+  std::string password;
+};
+
 // The password, from password-file (trailing line break dropped) or from the config.
 // The error text names the file, never its content.
-std::string read_credentials(const Config& config, CurlMailer::Credentials& out) {
+std::string read_credentials(const Config& config, Credentials& out) {
   out.username = config.mail_username;
   out.password = config.mail_password;
   if (config.mail_password_file.empty()) return {};
@@ -171,15 +206,10 @@ std::string read_credentials(const Config& config, CurlMailer::Credentials& out)
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return "cannot read password-file '" + path + "': " + std::strerror(errno);
   std::string data;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return "cannot read password-file '" + path + "': " + std::strerror(errno);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
+  try {
+    data = read_to_end(fd.get(), path, 64 * 1024);
+  } catch (const std::system_error& e) {
+    return "cannot read password-file '" + path + "': " + e.code().message();
   }
   while (!data.empty() && (data.back() == '\n' || data.back() == '\r')) data.pop_back();
   if (data.empty()) return "password-file '" + path + "' is empty";
@@ -196,6 +226,8 @@ const char* security_name(MailSecurity security) {
   return "starttls";
 }
 
+long as_millis(std::chrono::milliseconds d) { return static_cast<long>(std::max<std::int64_t>(d.count(), 1)); }
+
 }  // namespace
 
 const std::error_category& curl_category() {
@@ -203,18 +235,16 @@ const std::error_category& curl_category() {
   return category;
 }
 
-CurlMailer::CurlMailer(const Config& config, std::string hostname)
-    : CurlMailer(config, std::move(hostname), CurlMailerOptions{}) {}
-
-CurlMailer::CurlMailer(const Config& config, std::string hostname, CurlMailerOptions options)
+CurlTransport::CurlTransport(const Config& config, std::string hostname, CurlTransportOptions options)
     : config_(config), hostname_(std::move(hostname)), options_(std::move(options)) {
   if (hostname_.empty()) hostname_ = "localhost";
   if (options_.ca_file.empty()) options_.ca_file = config_.mail_ca_file;
-  if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   init_curl_once();
 }
 
-std::string CurlMailer::server_name() const {
+std::string CurlTransport::new_message_id(std::int64_t date) { return make_message_id(date, random_hex(), hostname_); }
+
+std::string CurlTransport::server_name() const {
   const int port = config_.effective_mail_port();
   const bool ipv6 = config_.mail_server.find(':') != std::string::npos &&
                     config_.mail_server.front() != '[';
@@ -223,34 +253,47 @@ std::string CurlMailer::server_name() const {
 
 // The path of an SMTP URL is the name we greet the server with (EHLO); without it
 // libcurl would send a name of its own choosing.
-std::string CurlMailer::url() const {
+std::string CurlTransport::url() const {
   const char* scheme = config_.mail_security == MailSecurity::tls ? "smtps" : "smtp";
   return std::string(scheme) + "://" + server_name() + "/" + percent_encode(hostname_);
 }
 
-CurlMailer::Attempt CurlMailer::transmit_once(const std::string& from,
-                                              const std::vector<std::string>& recipients,
-                                              const std::string& message,
-                                              const Credentials& credentials) {
-  const CurlPtr curl(curl_easy_init());
-  if (!curl) return {false, true, "curl_easy_init failed", {}};
-  CURL* c = curl.get();
+TransmitResult CurlTransport::transmit(const RenderedMail& mail, std::chrono::milliseconds time_limit,
+                                       const std::function<bool()>& give_up) {
+  try {
+    return perform(mail, time_limit, give_up);
+  } catch (const std::exception& e) {
+    return {Kind::failed, e.what(), {}, {}};  // a libcurl without SMTP or TLS support
+  }
+}
 
+TransmitResult CurlTransport::perform(const RenderedMail& mail, std::chrono::milliseconds time_limit,
+                                      const std::function<bool()>& give_up) {
+  const std::string where = "SMTP server '" + server_name() + "' (security " +
+                            security_name(config_.mail_security) + "): ";
+  Credentials credentials;
+  if (const std::string problem = read_credentials(config_, credentials); !problem.empty()) {
+    return {Kind::failed, problem, {}, {}};
+  }
+  // Declared before the handle: closing the connection in curl_easy_cleanup (QUIT) still
+  // calls the debug callback, which must find its transcript alive.
+  Upload upload{&mail.message};
+  Transcript transcript;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const std::string target = url();
+  const std::string mail_from = "<" + mail.from + ">";
   CurlSlistPtr rcpt_list;
-  for (const auto& r : recipients) {
+  for (const auto& r : mail.recipients) {
     // On failure curl_slist_append returns NULL and leaves the list alone; on success it
     // returns the head, which is new only when the list was empty.
     curl_slist* head = curl_slist_append(rcpt_list.get(), ("<" + r + ">").c_str());
-    if (!head) return {false, true, "curl_slist_append failed", {}};
+    if (!head) return {Kind::temporary, "curl_slist_append failed", {}, {}};
     (void)rcpt_list.release();
     rcpt_list.reset(head);
   }
-
-  const std::string target = url();
-  const std::string mail_from = "<" + from + ">";
-  Upload upload{&message};
-  Transcript transcript;
-  char error_buffer[CURL_ERROR_SIZE] = {};
+  const CurlPtr curl(curl_easy_init());
+  if (!curl) return {Kind::temporary, "curl_easy_init failed", {}, {}};
+  CURL* c = curl.get();
 
   UBC_SETOPT(c, CURLOPT_URL, target.c_str());
   UBC_SETOPT(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -266,13 +309,17 @@ CurlMailer::Attempt CurlMailer::transmit_once(const std::string& from,
   UBC_SETOPT(c, CURLOPT_MAIL_FROM, mail_from.c_str());
   UBC_SETOPT(c, CURLOPT_MAIL_RCPT, rcpt_list.get());
   // One mistyped disk address must not keep the mail from the sysops; the refused ones
-  // are reported (Attempt::refused).
+  // are reported (refused_recipients).
   UBC_SETOPT(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
   UBC_SETOPT(c, CURLOPT_UPLOAD, 1L);
   UBC_SETOPT(c, CURLOPT_READFUNCTION, &read_message);
   UBC_SETOPT(c, CURLOPT_READDATA, &upload);
-  UBC_SETOPT(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.connect_timeout.count()));
-  UBC_SETOPT(c, CURLOPT_TIMEOUT, static_cast<long>(options_.transfer_timeout.count()));
+  // The whole attempt (connect, TLS, every reply, the upload) ends within time_limit.
+  UBC_SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, as_millis(std::min(options_.connect_timeout, time_limit)));
+  UBC_SETOPT(c, CURLOPT_TIMEOUT_MS, as_millis(time_limit));
+  UBC_SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+  UBC_SETOPT(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+  UBC_SETOPT(c, CURLOPT_XFERINFODATA, const_cast<std::function<bool()>*>(&give_up));
   UBC_SETOPT(c, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: we may run threads
   UBC_SETOPT(c, CURLOPT_ERRORBUFFER, error_buffer);
   // The debug callback only runs in verbose mode; it prints nothing itself.
@@ -281,139 +328,21 @@ CurlMailer::Attempt CurlMailer::transmit_once(const std::string& from,
   UBC_SETOPT(c, CURLOPT_VERBOSE, 1L);
 
   const CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_OK) return {true, false, {}, transcript.refused};
+  if (rc == CURLE_OK) return {Kind::delivered, {}, transcript.last_reply, transcript.refused};
 
   long reply_code = 0;
   (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply_code);
-  Attempt attempt;
-  attempt.temporary = is_temporary(rc, reply_code);
-  attempt.refused = transcript.refused;
-  attempt.error = "SMTP server '" + server_name() + "' (security " +
-                  security_name(config_.mail_security) + "): " +
-                  (error_buffer[0] != '\0' ? one_line(error_buffer) : curl_easy_strerror(rc));
+  TransmitResult result;
+  result.kind = classify(rc, reply_code, transcript.last_command);
+  result.refused_recipients = transcript.refused;
+  result.error = where + (error_buffer[0] != '\0' ? one_line(error_buffer) : curl_easy_strerror(rc));
   if (reply_code >= 400 && !transcript.last_reply.empty()) {
-    attempt.error += "; the server said '" + transcript.last_reply + "'";
+    result.server_reply = transcript.last_reply;
+    result.error += "; the server said '" + transcript.last_reply + "'";
   }
   if (is_tls_verification_failure(rc)) {
-    attempt.error += "; its certificate is not signed by a trusted CA or does not name '" +
-                     config_.mail_server + "'";
-  }
-  return attempt;
-}
-
-CurlMailer::Attempt CurlMailer::transmit(const std::string& from,
-                                         const std::vector<std::string>& recipients,
-                                         const std::string& message,
-                                         const Credentials& credentials) {
-  Attempt attempt;
-  for (std::size_t i = 0;; ++i) {
-    try {
-      attempt = transmit_once(from, recipients, message, credentials);
-    } catch (const std::system_error& e) {
-      return {false, false, e.what(), {}};  // a libcurl without SMTP or TLS support
-    }
-    if (attempt.ok || !attempt.temporary || i >= options_.retry_delays.size()) break;
-    options_.sleep(options_.retry_delays[i]);
-  }
-  return attempt;
-}
-
-MailResult CurlMailer::send(const Email& mail) {
-  try {
-    return send_or_keep(mail);
-  } catch (const std::exception& e) {
-    MailResult result;
-    result.error = e.what();
-    return result;
-  } catch (...) {
-    MailResult result;
-    result.error = "unexpected error while sending mail";
-    return result;
-  }
-}
-
-MailResult CurlMailer::send_or_keep(const Email& mail) {
-  MailResult result;
-  if (config_.mail_server.empty()) {
-    result.error = "no mail server is configured ([Mail] server)";
-    return result;
-  }
-  std::vector<std::string> recipients;
-  std::vector<std::string> seen;
-  for (const auto* list : {&mail.to, &mail.cc}) {
-    for (const auto& raw : *list) {
-      const std::string address = clean_address(raw);
-      std::string key = address;
-      std::transform(key.begin(), key.end(), key.begin(),
-                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      if (address.empty() || std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-      seen.push_back(key);
-      recipients.push_back(address);
-    }
-  }
-  if (recipients.empty()) {
-    result.error = "the mail has no recipients ([Mail] to-mail-addresses-sysop)";
-    return result;
-  }
-
-  const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  QueuedMail item;
-  item.from = clean_address(mail.from);
-  item.recipients = recipients;
-  item.message = render_message(mail, {now, make_message_id(now, random_hex(), hostname_)});
-
-  Outbox outbox(config_.state_directory + "/outbox");
-  const auto keep = [&](const std::string& why) {
-    try {
-      (void)outbox.add(item);
-      result.kept_in_outbox = true;
-      result.error = why;
-    } catch (const std::system_error& e) {
-      result.error = why + "; it could not be kept for later either: " + e.what();
-    }
-    return result;
-  };
-
-  Credentials credentials;
-  if (const std::string problem = read_credentials(config_, credentials); !problem.empty()) {
-    return keep(problem);
-  }
-
-  // Older mails first. A temporary failure stops the round (the server is away; the new
-  // mail waits behind them to keep the order); a permanent one skips that mail only.
-  std::string blocked;
-  UniqueFd lock;
-  try {
-    lock = outbox.try_lock();
-  } catch (const std::system_error&) {
-    // No outbox directory can be made: nothing is kept there, and keep() will say why.
-  }
-  if (lock) {
-    for (const auto& name : outbox.list()) {
-      const std::optional<QueuedMail> queued = outbox.load(name);
-      if (!queued) {
-        outbox.set_aside(name);
-        continue;
-      }
-      const Attempt attempt = transmit(queued->from, queued->recipients, queued->message, credentials);
-      if (attempt.ok) {
-        outbox.remove(name);
-        ++result.outbox_sent;
-      } else if (attempt.temporary) {
-        blocked = attempt.error;
-        break;
-      }
-    }
-  }
-  if (!blocked.empty()) return keep(blocked);
-
-  const Attempt attempt = transmit(item.from, item.recipients, item.message, credentials);
-  if (!attempt.ok) return keep(attempt.error);
-  result.sent = true;
-  if (!attempt.refused.empty()) {
-    std::string list;
-    for (const auto& r : attempt.refused) list += (list.empty() ? "" : ", ") + r;
-    result.error = "sent, but the server refused these recipients: " + list;
+    result.error += "; its certificate is not signed by a trusted CA or does not name '" +
+                    config_.mail_server + "'";
   }
   return result;
 }
