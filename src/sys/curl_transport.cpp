@@ -207,7 +207,7 @@ std::string read_credentials(const Config& config, Credentials& out) {
   if (!fd) return "cannot read password-file '" + path + "': " + std::strerror(errno);
   std::string data;
   try {
-    data = read_to_end(fd.get(), path, 64 * 1024);
+    data = read_all(fd.get(), path, 64 * 1024);
   } catch (const std::system_error& e) {
     return "cannot read password-file '" + path + "': " + e.code().message();
   }

@@ -40,21 +40,6 @@ void write_all(int fd, std::string_view data, const std::string& path) {
   }
 }
 
-std::string read_to_end(int fd, const std::string& path, std::size_t max_bytes) {
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw errno_error("read", path);
-    }
-    if (n == 0) return data;
-    if (static_cast<std::size_t>(n) > max_bytes - data.size()) throw errno_error("read", path, EFBIG);
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
 void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::string& name,
                           std::string_view data, unsigned mode) {
   const std::string tmp = "." + name + ".tmp";

@@ -21,8 +21,6 @@ std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes);
 // write() until all of data is written (EINTR retried, short writes continued).
 void write_all(int fd, std::string_view data, const std::string& path);
 
-// read() until end of file (EINTR retried); throws when the file holds more than max_bytes.
-std::string read_to_end(int fd, const std::string& path, std::size_t max_bytes = std::string::npos);
 
 // Writes name in the directory dir_fd through a hidden temporary file (".name.tmp", O_EXCL,
 // O_NOFOLLOW, mode), fsynced before the rename, so readers see the old file or the new one;

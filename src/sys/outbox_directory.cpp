@@ -24,6 +24,9 @@ constexpr const char* kMagic = "ubc-outbox 1\n";
 constexpr const char* kSuffix = ".mail";
 constexpr const char* kLockName = ".lock";
 constexpr const char* kFailedName = "failed";
+// Our own files, but read whole: a limit keeps a damaged one from exhausting memory. A kept
+// mail is its text and the run log attached, far below this.
+constexpr std::uint64_t kMaxKeptMailBytes = 64ULL << 20;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -175,7 +178,7 @@ std::optional<KeptMail> OutboxDirectory::load(const std::string& name) {
   if (!dir) throw errno_error("open", directory_);
   const UniqueFd fd(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) throw errno_error("open", path);
-  return parse_kept_mail(read_to_end(fd.get(), path));
+  return parse_kept_mail(read_all(fd.get(), path, kMaxKeptMailBytes));
 }
 
 void OutboxDirectory::remove(const std::string& name) {
