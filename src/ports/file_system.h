@@ -29,13 +29,13 @@ class FileSystem {
   // Names of the entries directly in the directory ("." and ".." left out).
   virtual std::vector<std::string> list_entries(const std::string& path) = 0;
   // Regular files, symlinks and others below path, recursively, not crossing mounts; the
-  // entries of path itself named in skip (and all below them) are left out.
+  // entries of path itself named in leave_out (and all below them) are left out.
   virtual std::uint64_t count_files_recursive(const std::string& path,
-                                              const std::vector<std::string>& skip) = 0;
+                                              const std::vector<std::string>& leave_out) = 0;
   // Calls visit(relative path, stamp) for every regular file below root, recursively, not
-  // crossing mounts and not following symlinks; skip as for count_files_recursive.
+  // crossing mounts and not following symlinks; leave_out as for count_files_recursive.
   using FileVisitor = std::function<void(const std::string& relative_path, const FileStamp& stamp)>;
-  virtual void walk_files(const std::string& root, const std::vector<std::string>& skip,
+  virtual void walk_files(const std::string& root, const std::vector<std::string>& leave_out,
                           const FileVisitor& visit) = 0;
   virtual bool is_mountpoint(const std::string& path) = 0;
   // Size of a regular file (not following a symlink); nullopt for anything else or nothing.

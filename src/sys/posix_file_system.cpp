@@ -51,22 +51,22 @@ dirent* next_entry(DIR* dir, const std::string& path) {
   return entry;
 }
 
-bool skipped(const std::vector<std::string>* skip, const char* name) {
-  if (skip == nullptr) return false;
-  for (const auto& s : *skip)
+bool is_left_out(const std::vector<std::string>* leave_out, const char* name) {
+  if (leave_out == nullptr) return false;
+  for (const auto& s : *leave_out)
     if (s == name) return true;
   return false;
 }
 
 // Calls visit(relative path, stat) for every non-directory below the directory open as fd,
 // staying on device dev and never following a symlink. One fd per level: deep trees cost
-// fds, but no path is ever longer than one name. skip applies to the top level only.
+// fds, but no path is ever longer than one name. leave_out applies to the top level only.
 template <typename Visit>
 void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::string& relative,
-                const std::vector<std::string>* skip, const Visit& visit) {
+                const std::vector<std::string>* leave_out, const Visit& visit) {
   DirPtr dir = open_dir_stream(std::move(fd), path);
   while (dirent* entry = next_entry(dir.get(), path)) {
-    if (is_dot_or_dotdot(entry->d_name) || skipped(skip, entry->d_name)) continue;
+    if (is_dot_or_dotdot(entry->d_name) || is_left_out(leave_out, entry->d_name)) continue;
     const std::string child = path + "/" + entry->d_name;
     const std::string child_relative = relative.empty() ? entry->d_name : relative + "/" + entry->d_name;
     struct stat st {};
@@ -90,12 +90,12 @@ void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::stri
 }
 
 template <typename Visit>
-void walk_tree(const std::string& root, const std::vector<std::string>& skip, const Visit& visit) {
+void walk_tree(const std::string& root, const std::vector<std::string>& leave_out, const Visit& visit) {
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) throw_errno(errno, "open '" + root + "'");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat '" + root + "'");
-  walk_below(std::move(fd), st.st_dev, root, "", &skip, visit);
+  walk_below(std::move(fd), st.st_dev, root, "", &leave_out, visit);
 }
 
 }  // namespace
@@ -135,15 +135,15 @@ std::vector<std::string> PosixFileSystem::list_entries(const std::string& path) 
 }
 
 std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path,
-                                                    const std::vector<std::string>& skip) {
+                                                    const std::vector<std::string>& leave_out) {
   std::uint64_t count = 0;
-  walk_tree(path, skip, [&](const std::string&, const struct stat&) { ++count; });
+  walk_tree(path, leave_out, [&](const std::string&, const struct stat&) { ++count; });
   return count;
 }
 
-void PosixFileSystem::walk_files(const std::string& root, const std::vector<std::string>& skip,
+void PosixFileSystem::walk_files(const std::string& root, const std::vector<std::string>& leave_out,
                                  const FileVisitor& visit) {
-  walk_tree(root, skip, [&](const std::string& relative, const struct stat& st) {
+  walk_tree(root, leave_out, [&](const std::string& relative, const struct stat& st) {
     if (!S_ISREG(st.st_mode)) return;
     visit(relative, FileStamp{static_cast<std::uint64_t>(st.st_size),
                               static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});

@@ -20,8 +20,8 @@ class PosixFileSystem final : public FileSystem {
   PathKind kind(const std::string& path) override;
   bool readable_directory(const std::string& path) override;
   std::vector<std::string> list_entries(const std::string& path) override;
-  std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& skip) override;
-  void walk_files(const std::string& root, const std::vector<std::string>& skip, const FileVisitor& visit) override;
+  std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& leave_out) override;
+  void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override;
   // True when the kernel's mount table has a mount at path (bind mounts included).
   bool is_mountpoint(const std::string& path) override;
   std::optional<std::uint64_t> file_size(const std::string& path) override;

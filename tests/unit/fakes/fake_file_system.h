@@ -34,15 +34,15 @@ class FakeFileSystem final : public FileSystem {
     for (const auto& p : dirs_) add(p);
     return {children.begin(), children.end()};
   }
-  std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& skip) override {
+  std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& leave_out) override {
     std::uint64_t n = 0;
     for (const auto& [p, _] : files_)
-      if (below(path, p, skip)) ++n;
+      if (below(path, p, leave_out)) ++n;
     return n;
   }
-  void walk_files(const std::string& root, const std::vector<std::string>& skip, const FileVisitor& visit) override {
+  void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override {
     for (const auto& [p, content] : files_)
-      if (below(root, p, skip) && !not_regular_.count(p)) visit(p.substr(root.size() + 1), stamp_of(p));
+      if (below(root, p, leave_out) && !not_regular_.count(p)) visit(p.substr(root.size() + 1), stamp_of(p));
   }
   bool is_mountpoint(const std::string& path) override { return mountpoints_.count(path) > 0; }
   SpaceInfo space(const std::string& path) override {
@@ -78,12 +78,12 @@ class FakeFileSystem final : public FileSystem {
     dirs_.insert(path);
   }
 
-  // path lies below root, and not below one of the skipped entries of root.
-  static bool below(const std::string& root, const std::string& path, const std::vector<std::string>& skip) {
+  // path lies below root, and not below one of the entries left out of root.
+  static bool below(const std::string& root, const std::string& path, const std::vector<std::string>& leave_out) {
     if (path.rfind(root + "/", 0) != 0) return false;
     const std::string rest = path.substr(root.size() + 1);
     const std::string top = rest.substr(0, rest.find('/'));
-    for (const auto& s : skip)
+    for (const auto& s : leave_out)
       if (s == top) return false;
     return true;
   }
