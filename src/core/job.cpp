@@ -177,7 +177,8 @@ Job::State Job::identify(const JobRequest& request) {
                     "Plug in one of the disks listed in 'filesystem-ids-and-notification-mail-addresses'");
       break;
   }
-  report_.disk = *device;
+  disk_ = *device;
+  report_.disk = disk_;
   status_.uuid = device->uuid;
   status_.label = device->label;
   status_.devnode = device->devnode;
@@ -197,9 +198,9 @@ Job::State Job::identify(const JobRequest& request) {
 }
 
 Job::State Job::claim() {
-  if (!ports_.slots.claim_disk(report_.disk.uuid)) {
+  if (!ports_.slots.claim_disk(disk_.uuid)) {
     report_.outcome = Outcome::already_running;
-    log_->info("A copy job for disk {} is already running; this one ends here", report_.disk.uuid);
+    log_->info("A copy job for disk {} is already running; this one ends here", disk_.uuid);
     return State::done;
   }
   undo_.push("free the disk's job slot", [this] { ports_.slots.release(); });
@@ -251,10 +252,10 @@ Job::WaitEnd Job::enter_veeam_gate() {
     const std::string jobs = join_jobs(r.live);
     if (jobs != announced) {
       log_->info("Waiting for Veeam job {} to finish (up to {} min)", jobs, config_.wait_for_veeam_minutes);
-      set_phase(status_.phase == Phase::copying || status_.phase == Phase::paused_for_veeam
-                    ? Phase::paused_for_veeam
-                    : Phase::waiting_for_veeam,
-                "waiting for Veeam job " + jobs);
+      waiting_for_ = "Veeam job " + jobs;
+      set_phase(phase_ == Phase::copying || phase_ == Phase::paused_for_veeam ? Phase::paused_for_veeam
+                                                                             : Phase::waiting_for_veeam,
+                "waiting for " + waiting_for_);
       announced = jobs;
     }
     if (ports_.stop.stop_requested()) return WaitEnd::stopped;
@@ -271,7 +272,7 @@ Job::State Job::wait_for_veeam() {
   }
   return stop(Outcome::gave_up,
               "Gave up after waiting " + std::to_string(config_.wait_for_veeam_minutes) +
-                  " min for Veeam: " + status_.detail,
+                  " min for " + waiting_for_,
               "Plug the disk in again after the Veeam job; if no job runs, the lease is stale: "
               "remove it with 'veeam-unlock --job NAME' (see 'veeam-lock --list')");
 }

@@ -118,8 +118,15 @@ class Job {
   JobAction request_action_ = JobAction::copy;
   std::shared_ptr<RunLogSink> run_log_;
   std::shared_ptr<spdlog::logger> log_;
+  // What the job decides on is its own; the report and the status only receive it.
   JobReport report_;
   Status status_;
+  BlockDevice disk_;
+  Estimate estimate_;
+  Phase phase_ = Phase::starting;
+  std::string waiting_for_;  // "Veeam job 'Nightly'" while the gate keeps us out
+  bool wrote_to_disk_ = false;
+  int pauses_ = 0;
 
   // What has been done, so that cleanup() undoes exactly that, newest first.
   UndoStack undo_;
@@ -130,11 +137,13 @@ class Job {
 
   // No rate (and no ETA) before 5 s of copying: the first samples of rsync are tiny.
   RateEstimator rate_{std::chrono::seconds(30), std::chrono::seconds(5)};
-  std::uint64_t bytes_offset_ = 0;  // bytes done by earlier rsync runs (before a pause)
+  // Measured across the rsync runs of one phase: a run stopped for Veeam adds what it did.
+  std::uint64_t bytes_offset_ = 0;
+  std::uint64_t files_offset_ = 0;
   std::uint64_t bytes_done_ = 0;
+  std::uint64_t files_done_ = 0;
   std::chrono::milliseconds last_status_{0};
   std::chrono::milliseconds last_progress_log_{0};
-  std::chrono::milliseconds copy_started_{0};
   std::uint64_t progress_total_ = 0;  // of the phase whose progress is shown (copy, verify)
   // Sums taken by this run's verification so far: a pause for Veeam goes back to the copy,
   // and the files already checked and not copied again are not read twice.

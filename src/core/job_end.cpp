@@ -35,7 +35,7 @@ Job::State Job::stop(Outcome outcome, std::string reason, std::string advice) {
 Job::State Job::stopped_from_outside() {
   return stop(Outcome::aborted,
               "Stopped by " + ports_.stop.describe() + " (the service was stopped or the disk was pulled out)",
-              report_.copy_started ? "The disk holds an incomplete copy; plug it in again to complete it"
+              wrote_to_disk_ ? "The disk holds an incomplete copy; plug it in again to complete it"
                                    : "Nothing was written to the disk; plug it in again to copy");
 }
 
@@ -45,13 +45,14 @@ void Job::warn(const std::string& message) {
 }
 
 void Job::set_phase(Phase phase, std::string detail) {
+  phase_ = phase;
   status_.phase = phase;
   status_.detail = std::move(detail);
   publish_status();
 }
 
 void Job::publish_status() {
-  if (status_.uuid.empty()) return;
+  if (disk_.uuid.empty()) return;
   status_.updated_at = ports_.clock.now_unix();
   try {
     ports_.status.publish(status_);
@@ -85,7 +86,7 @@ void Job::cleanup() {
 
 // The disk's undo: mark an unfinished copy incomplete, leave the run log beside it, unmount.
 void Job::leave_disk() {
-  if (report_.copy_started && !disk_complete_) {
+  if (wrote_to_disk_ && !disk_complete_) {
     try {
       write_disk_state("incomplete", report_.reason);
       log_->info("Marked the disk's copy incomplete");
@@ -94,7 +95,7 @@ void Job::leave_disk() {
     }
   }
   // A run that stopped before copying leaves the disk exactly as it was, its last log too.
-  if ((report_.copy_started || disk_complete_) && request_action_ == JobAction::copy) {
+  if ((wrote_to_disk_ || disk_complete_) && request_action_ == JobAction::copy) {
     try {
       ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
       ports_.fs.write_atomic(config_.backup_destination + "/" + kDiskRunLogFile, run_log_->text(), 0644);
@@ -108,7 +109,7 @@ void Job::leave_disk() {
 void Job::unmount_disk() {
   const std::string& target = config_.backup_destination;
   // A disk that was pulled out cannot be unmounted cleanly: detach it at once.
-  const bool gone = !ports_.devices.by_devnode(report_.disk.devnode).has_value();
+  const bool gone = !ports_.devices.by_devnode(disk_.devnode).has_value();
   for (int attempt = 1; attempt <= kUnmountAttempts; ++attempt) {
     UnmountResult r;
     try {
@@ -179,9 +180,9 @@ void Job::conclude() {
     log_->error("The report mail was not sent ({}) and could not be kept; here it is:\n{}", sent.error,
                 sent.unkept);
   status_.phase = Phase::done;
-  if (report_.disk.uuid.empty()) return;  // no status file was ever written
+  if (disk_.uuid.empty()) return;  // no status file was ever written
   try {
-    ports_.status.clear(report_.disk.uuid);
+    ports_.status.clear(disk_.uuid);
   } catch (const std::exception& e) {
     log_->warn("Could not remove the status file: {}, ignoring", e.what());
   }

@@ -17,7 +17,7 @@ constexpr std::size_t kKeepStderr = 64 * 1024;
 }  // namespace
 
 Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
-  const auto argv = build_rsync_argv(config_, *kernel_fstype(report_.disk.fstype),
+  const auto argv = build_rsync_argv(config_, *kernel_fstype(disk_.fstype),
                                      config_.backup_destination, mode);
   const auto stall_limit = std::chrono::minutes(config_.stall_timeout_minutes);
   for (;;) {
@@ -38,6 +38,7 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
       if (mode == RsyncMode::copy) {
         if (const auto sample = reader.take_progress()) {
           const std::uint64_t done = bytes_offset_ + sample->bytes;
+          files_done_ = files_offset_ + sample->files_transferred;
           if (done != last_bytes) {
             last_bytes = done;
             last_activity = now();
@@ -51,8 +52,6 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
         reader.finish();
         end.kind = RsyncEnd::Kind::exited;
         end.exit_code = process->exit_code();
-        if (end.exit_code != 0 && !end.err.empty())
-          log_->warn("rsync said: {}", fmt::join(last_error_lines(end.err, 5), " | "));
         return end;
       }
       if (ports_.stop.stop_requested()) {
@@ -81,20 +80,21 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
         return end_wait;
       }
       // rsync starts over and skips what is already on the disk; a dry run is simply
-      // repeated, a copy counts on from what was done.
-      if (mode == RsyncMode::dry_run) reader.restart();
-      else bytes_offset_ = bytes_done_;
+      // repeated, a copy counts on from what the stopped run had done.
+      reader.restart();
+      bytes_offset_ = bytes_done_;
+      files_offset_ = files_done_;
     }
   }
 }
 
 bool Job::pause_for_veeam() {
-  ++report_.veeam_pauses;
-  const Phase resume_phase = status_.phase;
+  report_.veeam_pauses = ++pauses_;
+  const Phase resume_phase = phase_;
   // Status first: veeam-lock returns as soon as we leave, and whoever looks then must
   // already see the pause.
   set_phase(Phase::paused_for_veeam, "paused for a Veeam job");
-  log_->warn("A Veeam job wants the repository: rsync stopped, copy paused (pause {})", report_.veeam_pauses);
+  log_->warn("A Veeam job wants the repository: rsync stopped, copy paused (pause {})", pauses_);
   entered_ = false;
   ports_.veeam.leave();
   const WaitEnd end = enter_veeam_gate();
@@ -107,8 +107,8 @@ bool Job::pause_for_veeam() {
 
 void Job::start_progress(Phase phase, std::uint64_t total) {
   progress_total_ = total;
-  bytes_offset_ = 0;
-  bytes_done_ = 0;
+  bytes_offset_ = files_offset_ = 0;
+  bytes_done_ = files_done_ = 0;
   rate_.reset();
   status_.bytes_done = 0;
   status_.bytes_total = total;

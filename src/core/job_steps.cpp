@@ -26,7 +26,7 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 Job::State Job::mount() {
   const std::string& target = config_.backup_destination;
-  const auto& disk = report_.disk;
+  const auto& disk = disk_;
   const auto fstype = kernel_fstype(disk.fstype);
   if (!fstype)
     return stop(Outcome::failed, "The disk's filesystem '" + disk.fstype + "' is not supported",
@@ -117,7 +117,7 @@ Job::State Job::estimate(const JobRequest& request) {
   set_phase(Phase::estimating);
   log_->info("Estimating the work with an rsync dry run");
   // FAT and exFAT cannot store every file: the dry run's list says which, before writing.
-  RsyncOutputReader reader{fs_limits(*kernel_fstype(report_.disk.fstype))};
+  RsyncOutputReader reader{fs_limits(*kernel_fstype(disk_.fstype))};
   const RsyncEnd end = run_rsync(RsyncMode::dry_run, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
     return rsync_failed("The rsync dry run", end);
@@ -133,6 +133,7 @@ Job::State Job::estimate(const JobRequest& request) {
   e.largest_file = reader.largest_updated_file();
   for (const auto& path : reader.deleted_paths())
     e.bytes_to_delete += ports_.fs.file_size(config_.backup_destination + "/" + path).value_or(0);
+  estimate_ = e;
   report_.estimate = e;
   status_.bytes_total = e.bytes_to_copy;
   log_->info("To copy: {} in {} files; to delete on the disk: {} files ({}); source holds {} files",
@@ -156,7 +157,7 @@ Job::State Job::estimate(const JobRequest& request) {
                       std::to_string(on_disk) + " files on the disk (more than max-delete-percent = " +
                       std::to_string(config_.max_delete_percent) + "%); the disk was left untouched",
                   "Check that '" + config_.backup_source + "' holds the whole repository. If the deletions "
-                  "are intended, run once: usb-backup-copier copy --device " + report_.disk.devnode +
+                  "are intended, run once: usb-backup-copier copy --device " + disk_.devnode +
                   " --allow-mass-delete");
     if (mass) warn("Deleting " + std::to_string(e.files_to_delete) + " files on the disk, allowed once by --allow-mass-delete");
   }
@@ -171,7 +172,7 @@ std::uint64_t space_margin(const Estimate& e) {
 }
 
 Job::State Job::check_space() {
-  const Estimate& e = *report_.estimate;
+  const Estimate& e = estimate_;
   const SpaceInfo space = ports_.fs.space(config_.backup_destination);
   // --delete-before frees what the source no longer has before anything is written; an
   // updated file needs room for its new version beside the old one.
@@ -190,13 +191,13 @@ Job::State Job::check_space() {
 }
 
 Job::State Job::copy() {
-  const Estimate& e = *report_.estimate;
+  const Estimate& e = estimate_;
   if (e.bytes_to_copy == 0 && e.files_to_copy == 0 && e.files_to_delete == 0) {
     log_->info("The disk is already up to date; nothing to copy");
     return State::sync;
   }
   if (!undo_.pending(kReleaseInhibitor)) {
-    if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + report_.disk.uuid))
+    if (auto error = ports_.inhibitor.acquire("Copying backups to disk " + disk_.uuid))
       warn("Could not take a shutdown inhibitor lock (" + *error + "); a shutdown would interrupt the copy");
     else
       undo_.push(kReleaseInhibitor, [this] { ports_.inhibitor.release(); });
@@ -204,14 +205,14 @@ Job::State Job::copy() {
 
   ports_.fs.make_directories(config_.backup_destination + "/" + kDiskStateDir, 0755);
   write_disk_state("in-progress", "");
-  report_.copy_started = true;
+  wrote_to_disk_ = report_.copy_started = true;
 
   // The expected duration comes from this disk's last good copy, if there was one. It only
   // refines the start mail: a history that cannot be read (corrupt, locked) is a warning.
   std::optional<double> rate;
   try {
     for (const auto& row : ports_.history.last_run_per_disk())
-      if (row.uuid == report_.disk.uuid && row.bytes > 0 && row.finished_at > row.started_at &&
+      if (row.uuid == disk_.uuid && row.bytes > 0 && row.finished_at > row.started_at &&
           (row.outcome == "success" || row.outcome == "warning"))
         rate = static_cast<double>(row.bytes) / static_cast<double>(row.finished_at - row.started_at);
   } catch (const std::exception& error) {
@@ -243,9 +244,6 @@ Job::State Job::copy() {
 
   log_->info("Copying {} to the disk", format_bytes(e.bytes_to_copy));
   start_progress(Phase::copying, e.bytes_to_copy);
-  copy_started_ = now();
-  // A pause for Veeam during the verification comes back here: this round adds its figures.
-  const int pauses_before = report_.veeam_pauses;
   RsyncOutputReader reader;
   const RsyncEnd end = run_rsync(RsyncMode::copy, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
@@ -254,17 +252,13 @@ Job::State Job::copy() {
     warn("Some source files vanished during the copy (rsync exit 24); they are not on the disk");
   if (reader.skipped_non_regular() > 0)
     warn(std::to_string(reader.skipped_non_regular()) + " symlinks or special files were not copied: the disk's " +
-         report_.disk.fstype + " filesystem cannot hold them");
-  std::uint64_t bytes = bytes_done_, files = 0;
+         disk_.fstype + " filesystem cannot hold them");
+  // The last run's own statistics, plus what the runs stopped for Veeam had done. A pause
+  // during the verification comes back here: each round adds its figures.
+  std::uint64_t bytes = bytes_done_, files = files_done_;
   if (const auto stats = parse_rsync_stats(reader.text())) {
-    bytes = stats->transferred_file_size;
-    files = stats->regular_files_transferred;
-  }
-  // After a pause for Veeam, rsync's own figures cover only the last run (and its progress
-  // counts a resumed partial file again): the copy as a whole moved what the estimate planned.
-  if (report_.veeam_pauses > pauses_before) {
-    bytes = e.bytes_to_copy;
-    files = e.files_to_copy;
+    bytes = bytes_offset_ + stats->transferred_file_size;
+    files = files_offset_ + stats->regular_files_transferred;
   }
   on_progress(bytes, true);
   report_.bytes_copied += bytes;
@@ -310,16 +304,16 @@ Job::State Job::rsync_failed(const char* what, const RsyncEnd& end) {
     case Kind::veeam_wait_timed_out:
       return stop(Outcome::gave_up,
                   std::string(what) + " paused for Veeam and gave up after waiting " +
-                      std::to_string(config_.wait_for_veeam_minutes) + " min: " + status_.detail,
+                      std::to_string(config_.wait_for_veeam_minutes) + " min for " + waiting_for_,
                   "Plug the disk in again after the Veeam job; the copy continues where it stopped");
     case Kind::exited:
       break;
   }
   // A disk pulled out makes rsync fail with I/O errors a moment before systemd's SIGTERM
   // (the unit is BindsTo= the device) arrives: that is an abort, not an rsync problem.
-  if (!ports_.devices.by_devnode(report_.disk.devnode))
+  if (!ports_.devices.by_devnode(disk_.devnode))
     return stop(Outcome::aborted, std::string(what) + " stopped: the disk was pulled out",
-                report_.copy_started ? "The disk holds an incomplete copy; plug it in again to complete it"
+                wrote_to_disk_ ? "The disk holds an incomplete copy; plug it in again to complete it"
                                      : "Nothing was written to the disk; plug it in again to copy");
   if (ports_.stop.stop_requested()) return stopped_from_outside();
   const auto lines = last_error_lines(end.err, 3);

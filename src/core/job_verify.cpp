@@ -127,7 +127,7 @@ Job::State Job::verify() {
                    ? stopped_from_outside()
                    : stop(Outcome::gave_up,
                           "The verification paused for Veeam and gave up after waiting " +
-                              std::to_string(config_.wait_for_veeam_minutes) + " min: " + status_.detail,
+                              std::to_string(config_.wait_for_veeam_minutes) + " min for " + waiting_for_,
                           "Plug the disk in again after the Veeam job; the copy continues where it stopped");
       log_->info("Copying what Veeam changed, then verifying on");
       return State::estimate;
@@ -196,7 +196,7 @@ void Job::remember_damaged(const std::vector<std::string>& paths) {
   for (const auto& p : paths) list[p] = ManifestEntry{std::string(64, '0'), std::nullopt};
   try {
     ports_.fs.make_directories(config_.state_directory, 0755);
-    ports_.fs.write_atomic(damaged_list_path(config_, report_.disk.uuid), render_sha256sums(list), 0600);
+    ports_.fs.write_atomic(damaged_list_path(config_, disk_.uuid), render_sha256sums(list), 0600);
   } catch (const std::exception& e) {
     warn(std::string("Could not remember the damaged files for the next copy (") + e.what() +
          "); run the next copy with verify = all");
@@ -204,7 +204,7 @@ void Job::remember_damaged(const std::vector<std::string>& paths) {
 }
 
 void Job::replace_damaged() {
-  const std::string list_path = damaged_list_path(config_, report_.disk.uuid);
+  const std::string list_path = damaged_list_path(config_, disk_.uuid);
   std::optional<std::string> text;
   try {
     text = ports_.fs.read_file(list_path, kManifestMaxBytes);
@@ -220,7 +220,7 @@ void Job::replace_damaged() {
 }
 
 void Job::forget_damaged() {
-  (void)ports_.fs.remove(damaged_list_path(config_, report_.disk.uuid));
+  (void)ports_.fs.remove(damaged_list_path(config_, disk_.uuid));
 }
 
 Job::State Job::check_disk() {

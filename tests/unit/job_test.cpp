@@ -341,6 +341,12 @@ TEST_F(JobTest, ReportsRsyncsOwnErrorAndMarksTheDiskIncomplete) {
   EXPECT_THAT(disk_state()->reason, HasSubstr("rsync exit 11"));
   expect_undone(r);
   EXPECT_EQ(history_.recorded_.at(0).outcome, Outcome::failed);
+  // Logged once, where it is handled: in the failure reason, not before it as well.
+  std::size_t mentions = 0;
+  for (auto at = r.run_log.find("Input/output error"); at != std::string::npos;
+       at = r.run_log.find("Input/output error", at + 1))
+    ++mentions;
+  EXPECT_EQ(mentions, 1u) << r.run_log;
 }
 
 TEST_F(JobTest, TreatsVanishedSourceFilesAsAWarning) {
@@ -594,8 +600,9 @@ TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
     veeam_.appear(FakeVeeamGate::lease("Nightly"));
     veeam_.clear_after_waits_ = veeam_.waits_ + 10;
   };
+  // The resumed run writes the interrupted file again: 2500 bytes in its last 2 files.
   ScriptedRun second;
-  second.chunks = copy_chunks(2000, 2, 2);
+  second.chunks = copy_chunks(2500, 2, 2);
   processes_.runs_ = {dry_run(4, 1000), first, second};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
@@ -604,7 +611,8 @@ TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
   ASSERT_EQ(processes_.started_.size(), 3u) << "dry run, copy, resumed copy";
   EXPECT_EQ(processes_.started_[2], processes_.started_[1]);
   EXPECT_TRUE(status_.saw_phase(Phase::paused_for_veeam));
-  EXPECT_EQ(r.bytes_copied, 4000u) << "bytes before and after the pause add up";
+  EXPECT_EQ(r.bytes_copied, 4500u) << "measured: 2000 before the pause, 2500 after it";
+  EXPECT_EQ(r.files_copied, 4u) << "2 files before the pause, 2 after it";
   EXPECT_EQ(disk_state()->state, "complete");
   expect_undone(r);
 }
