@@ -7,24 +7,25 @@
 namespace ubc {
 
 std::string to_json(const DiskState& s) {
-  JsonObject o;
-  o.add("state", s.state)
-      .add("source_host", s.source_host)
-      .add("source", s.source)
-      .add("started_at", s.started_at)
-      .add("started", format_utc(s.started_at))
-      .add("finished_at", s.finished_at)
-      .add("finished", s.finished_at ? format_utc(s.finished_at) : std::string())
-      .add("bytes", s.bytes)
-      .add("files", s.files)
-      .add("reason", s.reason)
-      .add("tool_version", s.tool_version)
-      .add("last_complete_at", s.last_complete_at);
-  return o.str() + "\n";
+  const Json o = {
+      {"state", s.state},
+      {"source_host", s.source_host},
+      {"source", s.source},
+      {"started_at", s.started_at},
+      {"started", format_utc(s.started_at)},
+      {"finished_at", s.finished_at},
+      {"finished", s.finished_at ? format_utc(s.finished_at) : std::string()},
+      {"bytes", s.bytes},
+      {"files", s.files},
+      {"reason", s.reason},
+      {"tool_version", s.tool_version},
+      {"last_complete_at", s.last_complete_at},
+  };
+  return dump_json_pretty(o) + "\n";
 }
 
 std::optional<DiskState> disk_state_from_json(const std::string& json) {
-  const auto obj = parse_flat_json_object(json);
+  const auto obj = parse_json_object(json, kDiskStateMaxBytes);
   if (!obj) return std::nullopt;
   DiskState s;
   const auto state = json_string(*obj, "state");
@@ -34,8 +35,8 @@ std::optional<DiskState> disk_state_from_json(const std::string& json) {
   s.source = json_string(*obj, "source").value_or("");
   s.started_at = json_int(*obj, "started_at").value_or(0);
   s.finished_at = json_int(*obj, "finished_at").value_or(0);
-  s.bytes = static_cast<std::uint64_t>(json_int(*obj, "bytes").value_or(0));
-  s.files = static_cast<std::uint64_t>(json_int(*obj, "files").value_or(0));
+  s.bytes = json_count(*obj, "bytes").value_or(0);
+  s.files = json_count(*obj, "files").value_or(0);
   s.reason = json_string(*obj, "reason").value_or("");
   s.tool_version = json_string(*obj, "tool_version").value_or("");
   s.last_complete_at = json_int(*obj, "last_complete_at").value_or(0);

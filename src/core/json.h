@@ -1,50 +1,37 @@
 // SPDX-License-Identifier: MIT
-// The little JSON this project writes and reads back: flat objects of strings, integers
-// and booleans (status files, the disk's state.json, `status --json`).
+// JSON through nlohmann-json: status files, `status --json`, the web API and state.json.
+// Writing never fails on a label or file name that is not UTF-8; reading treats the text
+// as hostile (it may come from a disk).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
-#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace ubc {
 
-std::string json_escape(std::string_view text);  // without the surrounding quotes
+// Objects keep their keys in the order written: stable output for readers and golden tests.
+using Json = nlohmann::ordered_json;
 
-// Builds one object: {"a": 1, "b": "x"}. Keys are written in the order added.
-class JsonObject {
- public:
-  JsonObject& add(std::string_view key, std::string_view value);
-  JsonObject& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
-  JsonObject& add(std::string_view key, std::int64_t value);
-  JsonObject& add(std::string_view key, std::uint64_t value);
-  JsonObject& add(std::string_view key, int value) { return add(key, static_cast<std::int64_t>(value)); }
-  JsonObject& add(std::string_view key, double value);
-  JsonObject& add(std::string_view key, bool value);
-  JsonObject& add_null(std::string_view key);
-  // value must already be JSON (a nested object or array).
-  JsonObject& add_raw(std::string_view key, std::string_view json);
-  std::string str() const { return "{" + body_ + "}"; }
+// One line, no trailing newline. Invalid UTF-8 in strings becomes U+FFFD.
+std::string dump_json(const Json& value);
+// The same, indented by two spaces, for files people read (state.json).
+std::string dump_json_pretty(const Json& value);
 
- private:
-  void key(std::string_view k);
-  std::string body_;
-};
+// nullopt when the text is not one JSON object, is longer than max_bytes, or nests deeper
+// than max_depth (objects and arrays, the outer object being depth 1).
+std::optional<Json> parse_json_object(std::string_view text, std::size_t max_bytes = 1 << 20,
+                                      int max_depth = 16);
 
-std::string json_array(const std::vector<std::string>& raw_elements);
-
-using JsonValue = std::variant<std::nullptr_t, bool, std::int64_t, double, std::string>;
-
-// Parses a flat object (values: string, number, bool, null; nested values are skipped).
-// nullopt if it is not such an object.
-std::optional<std::map<std::string, JsonValue>> parse_flat_json_object(std::string_view text);
-
-std::optional<std::string> json_string(const std::map<std::string, JsonValue>& obj, const std::string& key);
-std::optional<std::int64_t> json_int(const std::map<std::string, JsonValue>& obj, const std::string& key);
-std::optional<bool> json_bool(const std::map<std::string, JsonValue>& obj, const std::string& key);
+// Typed members of an object; nullopt when missing or of another type.
+std::optional<std::string> json_string(const Json& object, const std::string& key);
+std::optional<std::int64_t> json_int(const Json& object, const std::string& key);
+// A count: a non-negative integer up to 2^64-1; negative numbers read as 0.
+std::optional<std::uint64_t> json_count(const Json& object, const std::string& key);
+std::optional<double> json_number(const Json& object, const std::string& key);
+std::optional<bool> json_bool(const Json& object, const std::string& key);
 
 }  // namespace ubc

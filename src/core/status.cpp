@@ -48,10 +48,6 @@ std::string progress_text(const Status& s) {
          std::to_string(percent) + "%)";
 }
 
-std::uint64_t non_negative(std::optional<std::int64_t> value) {
-  return value && *value > 0 ? static_cast<std::uint64_t>(*value) : 0;
-}
-
 std::string with_detail(std::string line, const Status& s) {
   if (!s.detail.empty()) line += ": " + s.detail;
   return line;
@@ -89,30 +85,28 @@ std::string status_line(const Status& s) {
   return "unknown";
 }
 
-std::string to_json(const Status& s) {
-  JsonObject o;
-  o.add("uuid", s.uuid)
-      .add("label", s.label)
-      .add("devnode", s.devnode)
-      .add("pid", s.pid)
-      .add("phase", to_string(s.phase))
-      .add("detail", s.detail)
-      .add("bytes_done", s.bytes_done)
-      .add("bytes_total", s.bytes_total)
-      .add("rate_bytes_per_second", s.rate_bytes_per_second);
-  if (s.eta_seconds) {
-    o.add("eta_seconds", *s.eta_seconds);
-  } else {
-    o.add_null("eta_seconds");
-  }
-  o.add("started_at", s.started_at)
-      .add("updated_at", s.updated_at)
-      .add("line", status_line(s));
-  return o.str();
+Json status_json(const Status& s) {
+  return Json{
+      {"uuid", s.uuid},
+      {"label", s.label},
+      {"devnode", s.devnode},
+      {"pid", s.pid},
+      {"phase", to_string(s.phase)},
+      {"detail", s.detail},
+      {"bytes_done", s.bytes_done},
+      {"bytes_total", s.bytes_total},
+      {"rate_bytes_per_second", s.rate_bytes_per_second},
+      {"eta_seconds", s.eta_seconds ? Json(*s.eta_seconds) : Json(nullptr)},
+      {"started_at", s.started_at},
+      {"updated_at", s.updated_at},
+      {"line", status_line(s)},
+  };
 }
 
+std::string to_json(const Status& s) { return dump_json(status_json(s)); }
+
 std::optional<Status> status_from_json(const std::string& json) {
-  const auto obj = parse_flat_json_object(json);
+  const auto obj = parse_json_object(json, kStatusMaxBytes);
   if (!obj) return std::nullopt;
   const auto uuid = json_string(*obj, "uuid");
   const auto phase_name = json_string(*obj, "phase");
@@ -127,12 +121,9 @@ std::optional<Status> status_from_json(const std::string& json) {
   s.devnode = json_string(*obj, "devnode").value_or("");
   s.detail = json_string(*obj, "detail").value_or("");
   s.pid = static_cast<int>(json_int(*obj, "pid").value_or(0));
-  s.bytes_done = non_negative(json_int(*obj, "bytes_done"));
-  s.bytes_total = non_negative(json_int(*obj, "bytes_total"));
-  if (const auto it = obj->find("rate_bytes_per_second"); it != obj->end()) {
-    if (const auto* d = std::get_if<double>(&it->second)) s.rate_bytes_per_second = *d;
-    if (const auto* i = std::get_if<std::int64_t>(&it->second)) s.rate_bytes_per_second = static_cast<double>(*i);
-  }
+  s.bytes_done = json_count(*obj, "bytes_done").value_or(0);
+  s.bytes_total = json_count(*obj, "bytes_total").value_or(0);
+  s.rate_bytes_per_second = json_number(*obj, "rate_bytes_per_second").value_or(0);
   s.eta_seconds = json_int(*obj, "eta_seconds");
   s.started_at = json_int(*obj, "started_at").value_or(0);
   s.updated_at = json_int(*obj, "updated_at").value_or(0);

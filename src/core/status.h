@@ -7,7 +7,12 @@
 #include <optional>
 #include <string>
 
+#include "core/json.h"
+
 namespace ubc {
+
+// A status file is small; anything bigger in its place is not ours.
+inline constexpr std::size_t kStatusMaxBytes = 64 * 1024;
 
 enum class Phase {
   starting,
@@ -42,6 +47,7 @@ struct Status {
 
 // One line for `systemctl status`: "copying 12.3 GiB of 40.0 GiB (30%), 95.2 MiB/s, 5 min left".
 std::string status_line(const Status& status);
+Json status_json(const Status& status);
 std::string to_json(const Status& status);
 std::optional<Status> status_from_json(const std::string& json);
 

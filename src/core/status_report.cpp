@@ -65,47 +65,37 @@ std::string render_status_text(const Config& config, const StatusOverview& o) {
 }
 
 std::string render_status_json(const Config& config, const StatusOverview& o) {
-  std::vector<std::string> jobs, leases, disks;
-  for (const auto& s : o.jobs) jobs.push_back(to_json(s));
+  Json jobs = Json::array(), leases = Json::array(), disks = Json::array();
+  for (const auto& s : o.jobs) jobs.push_back(status_json(s));
   for (const auto& l : o.leases)
-    leases.push_back(JsonObject()
-                         .add("job", l.job)
-                         .add("host", l.host)
-                         .add("pid", l.pid)
-                         .add("created_at", l.created_at)
-                         .add("expires_at", l.expires_at)
-                         .str());
+    leases.push_back({{"job", l.job}, {"host", l.host}, {"pid", l.pid}, {"created_at", l.created_at},
+                      {"expires_at", l.expires_at}});
   const std::int64_t stale_after = static_cast<std::int64_t>(config.stale_after_days) * 86400;
   for (const auto& d : config.disks) {
-    JsonObject disk;
-    disk.add("uuid", d.uuid);
+    Json disk = {{"uuid", d.uuid}};
     if (const HistoryRow* row = last_run_of(o, d.uuid)) {
-      disk.add("last_run_started_at", row->started_at)
-          .add("last_run_finished_at", row->finished_at)
-          .add("last_outcome", row->outcome)
-          .add("last_reason", row->reason)
-          .add("last_bytes", row->bytes)
-          .add("last_action", row->action)
-          .add("stale", is_good(*row) ? o.now - row->finished_at > stale_after : true);
-      if (const auto& v = row->verification)
-        disk.add("last_verified_files", v->files)
-            .add("last_verified_bytes", v->bytes)
-            .add("last_verify_mismatches", v->mismatches)
-            .add("last_verify_seconds", v->seconds);
-      else
-        disk.add_null("last_verified_files");
+      disk["last_run_started_at"] = row->started_at;
+      disk["last_run_finished_at"] = row->finished_at;
+      disk["last_outcome"] = row->outcome;
+      disk["last_reason"] = row->reason;
+      disk["last_bytes"] = row->bytes;
+      disk["last_action"] = row->action;
+      disk["stale"] = is_good(*row) ? o.now - row->finished_at > stale_after : true;
+      if (const auto& v = row->verification) {
+        disk["last_verified_files"] = v->files;
+        disk["last_verified_bytes"] = v->bytes;
+        disk["last_verify_mismatches"] = v->mismatches;
+        disk["last_verify_seconds"] = v->seconds;
+      } else {
+        disk["last_verified_files"] = nullptr;
+      }
     } else {
-      disk.add_null("last_outcome").add("stale", true);
+      disk["last_outcome"] = nullptr;
+      disk["stale"] = true;
     }
-    disks.push_back(disk.str());
+    disks.push_back(std::move(disk));
   }
-  return JsonObject()
-             .add("now", o.now)
-             .add_raw("jobs", json_array(jobs))
-             .add_raw("veeam_leases", json_array(leases))
-             .add_raw("disks", json_array(disks))
-             .str() +
-         "\n";
+  return dump_json(Json{{"now", o.now}, {"jobs", jobs}, {"veeam_leases", leases}, {"disks", disks}}) + "\n";
 }
 
 }  // namespace ubc

@@ -24,9 +24,6 @@ namespace ubc {
 
 namespace {
 
-// A status file is a few hundred bytes; anything far bigger is not ours.
-constexpr std::size_t kMaxStatusFileSize = 64 * 1024;
-
 std::string file_stem(const std::string& uuid) {
   if (uuid.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
   std::string stem;
@@ -71,7 +68,7 @@ std::optional<std::string> read_small_file(int dir_fd, const char* name) {
     }
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxStatusFileSize) return std::nullopt;
+    if (text.size() > kStatusMaxBytes) return std::nullopt;
   }
   return text;
 }

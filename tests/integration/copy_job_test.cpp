@@ -48,9 +48,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string str(const std::map<std::string, JsonValue>& m, const std::string& key) { return field(m, key); }
+std::string str(const Json& m, const std::string& key) { return field(m, key); }
 
-std::int64_t num(const std::map<std::string, JsonValue>& m, const std::string& key) {
+std::int64_t num(const Json& m, const std::string& key) {
   return json_int(m, key).value_or(-1);
 }
 
@@ -138,9 +138,14 @@ void expect_good_first_copy(CopyFixture& f, const CopierResult& r) {
   // `status --json` tells the same story: no job running, the disk's last run.
   const CopierResult status = f.copier({"status", "--json"});
   EXPECT_EQ(status.exit_code, 0) << status.output;
-  EXPECT_THAT(status.output, HasSubstr("\"jobs\": []"));
-  EXPECT_THAT(status.output, HasSubstr("\"uuid\": \"" + f.uuid() + "\", \"last_run_started_at\""));
-  EXPECT_THAT(status.output, HasSubstr("\"last_outcome\": \"" + rows[0].outcome + "\""));
+  const auto status_json = parse_json_object(status.output);
+  ASSERT_TRUE(status_json) << status.output;
+  EXPECT_EQ(status_json->at("jobs"), Json::array()) << status.output;
+  ASSERT_EQ(status_json->at("disks").size(), 1u) << status.output;
+  const Json& disk = status_json->at("disks").at(0);
+  EXPECT_EQ(json_string(disk, "uuid"), f.uuid()) << status.output;
+  EXPECT_EQ(json_string(disk, "last_outcome"), rows[0].outcome) << status.output;
+  EXPECT_GT(json_int(disk, "last_run_started_at").value_or(0), 0) << status.output;
   std::uint64_t bytes = 0;
   for (const auto& [path, e] : source_tree(f))
     if (e.type == 'f' && (e.link_group.empty() || e.link_group == path)) bytes += e.size;
@@ -491,7 +496,7 @@ TEST(CopyJob, StarttlsMailIsDeliveredWithTheTestCa) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ASSERT_TRUE(f.smtp()->wait_for_messages(2, 15s)) << f.smtp()->log();
   for (const auto& envelope : f.smtp()->envelopes()) {
-    const auto e = parse_flat_json_object(envelope);
+    const auto e = parse_json_object(envelope);
     ASSERT_TRUE(e) << envelope;
     EXPECT_EQ(json_bool(*e, "tls"), true) << envelope;
   }

@@ -69,8 +69,8 @@ class SmtpTest : public ::testing::Test {
   std::vector<std::chrono::milliseconds>& sleeps_ = clock_.sleeps_;
 };
 
-std::map<std::string, JsonValue> envelope(const std::string& json) {
-  auto parsed = parse_flat_json_object(json);
+Json envelope(const std::string& json) {
+  auto parsed = parse_json_object(json);
   if (!parsed) throw std::runtime_error("bad envelope JSON: " + json);
   return *parsed;
 }

@@ -30,7 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using JsonMap = std::map<std::string, JsonValue>;
+using JsonMap = Json;
 
 constexpr const char* kJob = "Nightly";
 
@@ -361,17 +361,24 @@ TEST(VeeamCopy, YieldsToALeaseMidCopyAndResumesWhereItStopped) {
   const auto history = f.history();
   ASSERT_FALSE(history.empty());
   EXPECT_TRUE(copy_complete(history.back().outcome)) << history.back().outcome;
-  // The figures cover the whole copy, not only the rsync run after the pause.
+  // The figures cover the whole copy, not only the rsync run after the pause: what the
+  // stopped run reported plus what the resumed run did. rsync reports a file as it finishes
+  // it, so one finished just before the signal may go uncounted, and the file it was
+  // writing is written again (its bytes count twice).
   const auto source_tree = scan_tree(f.source());
   std::int64_t source_files = 0;
   std::int64_t source_bytes = 0;
+  std::int64_t largest = 0;
   for (const auto& [path, entry] : source_tree)
     if (entry.type == 'f') {
       ++source_files;
       source_bytes += static_cast<std::int64_t>(entry.size);
+      largest = std::max(largest, static_cast<std::int64_t>(entry.size));
     }
-  EXPECT_EQ(history.back().bytes, source_bytes);
-  EXPECT_EQ(history.back().files, source_files);
+  EXPECT_GE(history.back().files, source_files - 1);
+  EXPECT_LE(history.back().files, source_files + 1);
+  EXPECT_GE(history.back().bytes, source_bytes - largest);
+  EXPECT_LE(history.back().bytes, source_bytes + largest);
   EXPECT_TRUE(disk_differences(f).empty()) << joined(disk_differences(f));
   const auto mail = end_mail(f.wait_for_mails(2));
   ASSERT_TRUE(mail) << "no end mail";

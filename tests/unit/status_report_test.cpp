@@ -66,16 +66,28 @@ TEST_F(StatusReportTest, ListsVeeamLeases) {
   EXPECT_THAT(render_status_text(config_, overview_), HasSubstr("job 'Nightly' from vbr01"));
 }
 
+const Json& disk_named(const Json& status, const std::string& uuid) {
+  for (const Json& d : status.at("disks"))
+    if (json_string(d, "uuid") == uuid) return d;
+  throw std::runtime_error("no disk " + uuid + " in " + dump_json(status));
+}
+
 TEST_F(StatusReportTest, JsonIsAnObjectWithJobsLeasesAndDisks) {
   overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "success", "", 5, 1, 0, "", "copy", std::nullopt});
   const std::string json = render_status_json(config_, overview_);
-  const auto obj = parse_flat_json_object(json);
+  const auto obj = parse_json_object(json);
   ASSERT_TRUE(obj) << json;
   EXPECT_EQ(json_int(*obj, "now"), overview_.now);
-  EXPECT_THAT(json, HasSubstr(R"("jobs": [])"));
-  EXPECT_THAT(json, HasSubstr(R"("uuid": "1a2b-3c4d", "last_run_started_at")"));
-  EXPECT_THAT(json, HasSubstr(R"("last_outcome": "success")"));
-  EXPECT_THAT(json, HasSubstr(R"("uuid": "0123456789abcdef", "last_outcome": null, "stale": true)"));
+  EXPECT_EQ(obj->at("jobs"), Json::array());
+  const Json& disks = obj->at("disks");
+  ASSERT_EQ(disks.size(), config_.disks.size()) << json;
+  const Json& copied = disk_named(*obj, "1a2b-3c4d");
+  EXPECT_EQ(json_string(copied, "last_outcome"), "success");
+  EXPECT_EQ(json_int(copied, "last_run_started_at"), overview_.now - 60);
+  EXPECT_EQ(json_bool(copied, "stale"), false);
+  const Json& never = disk_named(*obj, "0123456789abcdef");
+  EXPECT_TRUE(never.at("last_outcome").is_null());
+  EXPECT_EQ(json_bool(never, "stale"), true);
 }
 
 TEST_F(StatusReportTest, ShowsWhatTheLastRunVerified) {
@@ -83,9 +95,13 @@ TEST_F(StatusReportTest, ShowsWhatTheLastRunVerified) {
                                  0, 0, 0, "", "verify", HistoryVerification{12, 4096, 1, 3}});
   EXPECT_THAT(render_status_text(config_, overview_),
               HasSubstr("verify failed (Verification failed), verified 12 files (4.00 KiB) in 3 s, 1 mismatches"));
-  const std::string json = render_status_json(config_, overview_);
-  EXPECT_THAT(json, HasSubstr(R"("last_action": "verify")"));
-  EXPECT_THAT(json, HasSubstr(R"("last_verified_files": 12, "last_verified_bytes": 4096, "last_verify_mismatches": 1)"));
+  const auto obj = parse_json_object(render_status_json(config_, overview_));
+  ASSERT_TRUE(obj);
+  const Json& disk = disk_named(*obj, "1a2b-3c4d");
+  EXPECT_EQ(json_string(disk, "last_action"), "verify");
+  EXPECT_EQ(json_count(disk, "last_verified_files"), 12u);
+  EXPECT_EQ(json_count(disk, "last_verified_bytes"), 4096u);
+  EXPECT_EQ(json_count(disk, "last_verify_mismatches"), 1u);
 }
 
 }  // namespace

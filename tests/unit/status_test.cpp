@@ -127,7 +127,7 @@ TEST(StatusJson, RoundTripsEveryPhaseAndAnUnknownEta) {
 
 TEST(StatusJson, CarriesTheStatusLineForReaders) {
   const Status s = full_status();
-  const auto obj = parse_flat_json_object(to_json(s));
+  const auto obj = parse_json_object(to_json(s));
   ASSERT_TRUE(obj);
   EXPECT_EQ(json_string(*obj, "line"), status_line(s));
   EXPECT_EQ(json_string(*obj, "phase"), "paused-for-veeam");

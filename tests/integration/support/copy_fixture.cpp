@@ -276,7 +276,7 @@ std::vector<HistoryRow> CopyFixture::history() const {
   std::vector<HistoryRow> rows;
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) {
-    const auto obj = parse_flat_json_object(line);
+    const auto obj = parse_json_object(line);
     if (!obj) throw std::runtime_error("unexpected sqlite3 output: " + line);
     HistoryRow r;
     r.uuid = json_string(*obj, "uuid").value_or("");
@@ -290,31 +290,31 @@ std::vector<HistoryRow> CopyFixture::history() const {
   return rows;
 }
 
-std::optional<std::map<std::string, JsonValue>> CopyFixture::status() const {
+std::optional<Json> CopyFixture::status() const {
   std::string text;
   try {
     text = read_file(status_file());
   } catch (const std::runtime_error&) {
     return std::nullopt;
   }
-  return parse_flat_json_object(text);
+  return parse_json_object(text);
 }
 
-std::optional<std::map<std::string, JsonValue>> CopyFixture::disk_state() {
+std::optional<Json> CopyFixture::disk_state() {
   DiskView view(*disk_);
   const std::string path = view.path() + "/.usb-backup-copier/state.json";
   if (!fs::exists(path)) return std::nullopt;
-  return parse_flat_json_object(read_file(path));
+  return parse_json_object(read_file(path));
 }
 
-std::vector<std::map<std::string, JsonValue>> CopyFixture::mails() {
-  std::vector<std::map<std::string, JsonValue>> out;
+std::vector<Json> CopyFixture::mails() {
+  std::vector<Json> out;
   if (!smtp_) return out;
   for (const auto& file : smtp_->message_files()) out.push_back(parse_mail(file));
   return out;
 }
 
-std::vector<std::map<std::string, JsonValue>> CopyFixture::wait_for_mails(std::size_t count,
+std::vector<Json> CopyFixture::wait_for_mails(std::size_t count,
                                                                           std::chrono::milliseconds timeout) {
   if (smtp_) (void)smtp_->wait_for_messages(count, timeout);
   return mails();

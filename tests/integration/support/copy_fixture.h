@@ -305,18 +305,18 @@ class CopyFixture {
   // Every row of history.db for this disk, oldest first (via the sqlite3 program).
   std::vector<HistoryRow> history() const;
   // The live status file, parsed; nullopt while absent.
-  std::optional<std::map<std::string, JsonValue>> status() const;
+  std::optional<Json> status() const;
   // Polls status() until pred holds; false on timeout.
   template <class Pred>
   bool wait_for_status(Pred pred, std::chrono::milliseconds timeout) const;
   // The disk's .usb-backup-copier/state.json, parsed (mounts the disk read-only for the
   // call); nullopt when the disk has none.
-  std::optional<std::map<std::string, JsonValue>> disk_state();
+  std::optional<Json> disk_state();
 
   // Mails received so far, summarised by parse_mail() (empty without a server).
-  std::vector<std::map<std::string, JsonValue>> mails();
+  std::vector<Json> mails();
   // Waits until the server holds at least count mails, then returns them all.
-  std::vector<std::map<std::string, JsonValue>> wait_for_mails(
+  std::vector<Json> wait_for_mails(
       std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   // The mount point is empty, not a mount point, and the disk is mounted nowhere.

@@ -203,17 +203,17 @@ std::string SmtpServer::log() const {
   }
 }
 
-std::map<std::string, JsonValue> parse_mail(const std::string& eml_path) {
+Json parse_mail(const std::string& eml_path) {
   std::string out;
   if (run({kPython, kSupportDir + "/parse_mail.py", eml_path}, &out) != 0) {
     throw std::runtime_error("parse_mail.py failed on " + eml_path + ": " + out);
   }
-  auto parsed = parse_flat_json_object(out);
+  auto parsed = parse_json_object(out, 256 << 20);
   if (!parsed) throw std::runtime_error("parse_mail.py printed no JSON object: " + out);
   return *parsed;
 }
 
-std::string field(const std::map<std::string, JsonValue>& summary, const std::string& key) {
+std::string field(const Json& summary, const std::string& key) {
   return json_string(summary, key).value_or("");
 }
 

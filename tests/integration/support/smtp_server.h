@@ -75,8 +75,8 @@ class SmtpServer {
 };
 
 // support/parse_mail.py's summary of one received message.
-std::map<std::string, JsonValue> parse_mail(const std::string& eml_path);
+Json parse_mail(const std::string& eml_path);
 // The string field, or "" if missing.
-std::string field(const std::map<std::string, JsonValue>& summary, const std::string& key);
+std::string field(const Json& summary, const std::string& key);
 
 }  // namespace ubc::test
