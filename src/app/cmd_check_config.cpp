@@ -10,17 +10,12 @@
 #include "app/load_config.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
+#include "core/text.h"
 
 namespace ubc {
 namespace {
 
 constexpr const char* kUsage = "usage: usb-backup-copier [--config PATH] check-config\n";
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
 
 std::string security_name(MailSecurity security) {
   switch (security) {
@@ -34,12 +29,8 @@ std::string security_name(MailSecurity security) {
   return "starttls";
 }
 
-std::string plural(std::size_t n, const std::string& word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
 void print_summary(const Config& c, std::size_t warnings) {
-  std::cout << c.path << ": OK" << (warnings > 0 ? " (" + plural(warnings, "warning") + ")" : "")
+  std::cout << c.path << ": OK" << (warnings > 0 ? " (" + count_of(warnings, "warning", "warnings") + ")" : "")
             << "\n";
   std::size_t width = 0;
   for (const DiskEntry& disk : c.disks) width = std::max(width, disk.uuid.size());
@@ -47,14 +38,14 @@ void print_summary(const Config& c, std::size_t warnings) {
   for (const DiskEntry& disk : c.disks) {
     std::cout << "  " << disk.uuid << std::string(width - disk.uuid.size() + 2, ' ')
               << (disk.mails.empty() ? "mails go to the sysops only"
-                                     : "also mails " + join(disk.mails))
+                                     : "also mails " + join(disk.mails, ", "))
               << "\n";
   }
   std::cout << "Source:       " << c.backup_source << "\n"
             << "Mount point:  " << c.backup_destination << "\n"
             << "Mail:         " << c.mail_server << ":" << c.effective_mail_port() << " ("
             << security_name(c.mail_security) << "), from " << c.from_mail << " to "
-            << join(c.sysop_mails) << (c.cc_mails.empty() ? "" : ", cc " + join(c.cc_mails)) << "\n"
+            << join(c.sysop_mails, ", ") << (c.cc_mails.empty() ? "" : ", cc " + join(c.cc_mails, ", ")) << "\n"
             << "Run lock:     " << c.backup_lockfile_path << "\n"
             << "Veeam leases: " << c.veeam_lockfiles << " (coordination file "
             << c.veeam_lockfile_path << ")\n";
@@ -74,8 +65,8 @@ int cmd_check_config(const Invocation& inv) {
     (problem.severity == ConfigProblem::Severity::error ? errors : warnings)++;
   }
   if (errors > 0) {
-    std::cout << inv.config_path << ": " << plural(errors, "error")
-              << (warnings > 0 ? ", " + plural(warnings, "warning") : "")
+    std::cout << inv.config_path << ": " << count_of(errors, "error", "errors")
+              << (warnings > 0 ? ", " + count_of(warnings, "warning", "warnings") : "")
               << "; the copier refuses to start until the errors are fixed\n";
     return kExitConfig;
   }

@@ -7,6 +7,7 @@
 #include "core/config_reader.h"
 #include "core/config_values.h"
 #include "core/lease.h"
+#include "core/text.h"
 
 namespace ubc {
 
@@ -87,37 +88,6 @@ void read_disks(ConfigReader& r, Config& c) {
   }
 }
 
-// An optional key naming a file that must exist; `what_to_do` ends the message.
-void read_existing_file(ConfigReader& r, const ConfigEnvironment& env, const std::string& section,
-                        const std::string& key, const std::string& example,
-                        const std::string& what_to_do, std::string& out) {
-  const auto path = r.read_path(section, key, example);
-  if (!path) return;
-  if (!env.file_mode(*path) || env.is_directory(*path)) {
-    r.error(r.find(section, key)->line, section + "." + key,
-            quoted(*path) + " does not exist or is not a file; " + what_to_do);
-    return;
-  }
-  out = *path;
-}
-
-// A key whose value is one of a few words (case-insensitive); anything else is an error
-// that says what the key takes.
-template <typename T>
-void read_choice(ConfigReader& r, std::string_view section, std::string_view key,
-                 std::initializer_list<std::pair<std::string_view, T>> choices, std::string_view expected,
-                 T& out) {
-  const IniEntry* entry = r.single(section, key);
-  if (entry == nullptr || entry->value.empty()) return;
-  const std::string word = lower(entry->value);
-  for (const auto& [name, value] : choices)
-    if (word == name) {
-      out = value;
-      return;
-    }
-  r.error(entry->line, ConfigReader::name(section, key), quoted(entry->value) + " is not " + std::string(expected));
-}
-
 // The run lock. The older script's files name it relative to the source (`.lock`), which
 // is read from backup-source as that script did.
 void read_backup_lockfile(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
@@ -191,7 +161,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   set_path("rsync-log-file-path", "/var/log/usb-backup-copier-rsync.log", c.rsync_log_file_path);
   set_path("state-directory", "/var/lib/usb-backup-copier", c.state_directory);
   set_path("runtime-directory", "/run/usb-backup-copier", c.runtime_directory);
-  read_existing_file(r, env, "Backup", "rsync-excludes-file", "/etc/usb-backup-copier/excludes",
+  r.read_existing_file(env, "Backup", "rsync-excludes-file", "/etc/usb-backup-copier/excludes",
                      "create it (one rsync exclude pattern per line) or delete this line",
                      c.rsync_excludes_file);
 
@@ -210,7 +180,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   r.read_int("Backup", "max-delete-percent", 0, 100, "percent", c.max_delete_percent);
   r.read_bool("Backup", "copy-yields-to-veeam", c.copy_yields_to_veeam);
   r.read_bool("Backup", "source-must-be-mountpoint", c.source_must_be_mountpoint);
-  read_choice(r, "Backup", "verify",
+  r.read_choice("Backup", "verify",
               {{"written", VerifyMode::written}, {"all", VerifyMode::all}, {"none", VerifyMode::none}},
               "a verification mode; write written (read back what this run wrote), all (read back "
               "every file) or none",
@@ -274,114 +244,6 @@ void read_veeam(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
                 "`veeam-lockfile-path = " + *dir + "` (the directory) or delete the line");
   } else {
     c.veeam_lockfile_path = *lock;
-  }
-}
-
-void read_mail_login(ConfigReader& r, Config& c, const ConfigEnvironment& env);
-
-void read_mail(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
-  if (const IniEntry* server =
-          r.required_single("Mail", "server",
-                            "write `server = smtp.example.com` in [Mail]: the SMTP server that "
-                            "sends the copier's mails")) {
-    const std::string& host = server->value;
-    if (host.find("://") != std::string::npos || has_space(host)) {
-      r.error(server->line, "Mail.server",
-              quoted(host) + " is not a host name; write only the server's name, e.g. " +
-                  "`server = smtp.example.com` (security and port have keys of their own)");
-    } else if (std::count(host.begin(), host.end(), ':') == 1) {
-      r.error(server->line, "Mail.server",
-              quoted(host) + " includes a port; write the host in `server = " +
-                  host.substr(0, host.find(':')) +
-                  "` and the port in `port = " + host.substr(host.find(':') + 1) + "`");
-    } else {
-      c.mail_server = host;
-    }
-  }
-
-  if (const IniEntry* from =
-          r.required_single("Mail", "from-mail-address",
-                            "write `from-mail-address = backup@example.com` in [Mail]: the "
-                            "sender of the copier's mails")) {
-    if (r.check_mail(from->line, "Mail.from-mail-address", from->value)) c.from_mail = from->value;
-  }
-
-  if (r.required("Mail", "to-mail-addresses-sysop",
-                 "write `to-mail-addresses-sysop = admin@example.com` in [Mail]: who gets every "
-                 "mail (commas between several)")) {
-    c.sysop_mails = r.read_mail_list("Mail", "to-mail-addresses-sysop");
-  }
-  c.cc_mails = r.read_mail_list("Mail", "cc");
-
-  read_choice(r, "Mail", "security",
-              {{"starttls", MailSecurity::starttls}, {"tls", MailSecurity::tls}, {"none", MailSecurity::none}},
-              "a security mode; write starttls (port 587), tls (implicit TLS, port 465, also called "
-              "SSL) or none (unencrypted, port 25)",
-              c.mail_security);
-  r.read_int("Mail", "port", 1, 65535, "", c.mail_port, 587);
-  if (const IniEntry* port = r.find("Mail", "port"); port != nullptr && c.mail_port != 0) {
-    if (c.mail_port == 465 && c.mail_security == MailSecurity::starttls) {
-      r.warning(port->line, "Mail.port",
-                "port 465 expects implicit TLS, but security is starttls; write `security = tls`");
-    } else if ((c.mail_port == 587 || c.mail_port == 25) && c.mail_security == MailSecurity::tls) {
-      r.warning(port->line, "Mail.port",
-                "port " + std::to_string(c.mail_port) +
-                    " normally speaks STARTTLS, but security is tls; write `security = starttls`");
-    }
-  }
-
-  read_mail_login(r, c, env);
-  read_existing_file(r, env, "Mail", "ca-file", "/etc/usb-backup-copier/mail-ca.pem",
-                     "put the PEM certificate of the CA that signed the mail server's "
-                     "certificate there, or delete this line",
-                     c.mail_ca_file);
-  r.read_bool("Mail", "send-start-mail", c.send_start_mail);
-}
-
-// username, password and password-file: never quoted in a message.
-void read_mail_login(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
-  if (const IniEntry* user = r.single("Mail", "username")) c.mail_username = user->value;
-  const IniEntry* password = r.single("Mail", "password");
-  if (password != nullptr) c.mail_password = password->value;
-  const IniEntry* password_file = r.find("Mail", "password-file");
-  if (auto file = r.read_path("Mail", "password-file", "/etc/usb-backup-copier/smtp-password")) {
-    const auto mode = env.file_mode(*file);
-    if (!c.mail_password.empty()) {
-      r.error(password_file->line, "Mail.password-file",
-              "password (line " + std::to_string(password->line) + ") and password-file are " +
-                  "both set; delete the password line and keep the password in the file only");
-    } else if (!mode || env.is_directory(*file)) {
-      r.error(password_file->line, "Mail.password-file",
-              quoted(*file) + " does not exist or is not a file; write the password into it " +
-                  "and `chmod 600 " + *file + "`");
-    } else {
-      c.mail_password_file = *file;
-      if ((*mode & 004U) != 0) {
-        r.warning(password_file->line, "Mail.password-file",
-                  quoted(*file) + " is readable by every user; `chmod 600 " + *file + "`");
-      }
-    }
-  }
-  if (!c.mail_password.empty()) {
-    const auto mode = env.file_mode(c.path);
-    if (mode && (*mode & 004U) != 0) {
-      r.warning(password->line, "Mail.password",
-                "this file holds the mail password and is readable by every user; `chmod 600 " +
-                    c.path + "`, or move the password to password-file");
-    }
-  }
-  const bool has_password = !c.mail_password.empty() || !c.mail_password_file.empty();
-  if (has_password && c.mail_username.empty()) {
-    r.warning((password != nullptr ? password : password_file)->line, "Mail.username",
-              "a password is set but no username, so the copier will not log in; add "
-              "`username = ...` or drop the password");
-  }
-  const bool local_server =
-      c.mail_server == "localhost" || c.mail_server == "127.0.0.1" || c.mail_server == "::1";
-  if (c.mail_security == MailSecurity::none && has_password && !local_server) {
-    r.warning(r.find("Mail", "security")->line, "Mail.security",
-              "with security = none the password crosses the network unencrypted; write "
-              "`security = starttls` or `security = tls`");
   }
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/config_values.h"
+#include "core/text.h"
 
 namespace ubc {
 
@@ -70,8 +71,6 @@ std::optional<std::string_view> section_of(std::string_view key) {
 }
 
 }  // namespace
-
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 ConfigReader::ConfigReader(const std::vector<IniEntry>& entries) {
   for (const IniEntry& entry : entries) {
@@ -290,6 +289,19 @@ bool ConfigReader::check_mail(int line, const std::string& key, const std::strin
   }
   error(line, key, quoted(text) + " is not a mail address; " + hint);
   return false;
+}
+
+void ConfigReader::read_existing_file(const ConfigEnvironment& env, const std::string& section,
+                                      const std::string& key, const std::string& example,
+                                      const std::string& what_to_do, std::string& out) {
+  const auto path = read_path(section, key, example);
+  if (!path) return;
+  if (!env.file_mode(*path) || env.is_directory(*path)) {
+    error(find(section, key)->line, section + "." + key,
+          quoted(*path) + " does not exist or is not a file; " + what_to_do);
+    return;
+  }
+  out = *path;
 }
 
 }  // namespace ubc

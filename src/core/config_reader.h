@@ -4,21 +4,21 @@
 // names the line and key and says what to write instead.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
+#include "core/text.h"
 
 namespace ubc {
 
 inline constexpr std::string_view kDiskListKey = "filesystem-ids-and-notification-mail-addresses";
-
-// 'text' with quotes, as messages quote values.
-std::string quoted(std::string_view text);
 
 class ConfigReader {
  public:
@@ -58,6 +58,24 @@ class ConfigReader {
   // A comma list of mail addresses, without the bad ones (each reported).
   std::vector<std::string> read_mail_list(std::string_view section, std::string_view key);
   bool check_mail(int line, const std::string& key, const std::string& text);
+  // An optional key naming a file that must exist; `what_to_do` ends the message.
+  void read_existing_file(const ConfigEnvironment& env, const std::string& section,
+                          const std::string& key, const std::string& example,
+                          const std::string& what_to_do, std::string& out);
+  // One of a few words (case-insensitive); anything else is an error saying what it takes.
+  template <typename T>
+  void read_choice(std::string_view section, std::string_view key,
+                   std::initializer_list<std::pair<std::string_view, T>> choices,
+                   std::string_view expected, T& out) {
+    const IniEntry* entry = single(section, key);
+    if (entry == nullptr || entry->value.empty()) return;
+    for (const auto& [word, value] : choices)
+      if (lower(entry->value) == word) {
+        out = value;
+        return;
+      }
+    error(entry->line, name(section, key), quoted(entry->value) + " is not " + std::string(expected));
+  }
 
  private:
   void report_unknown_section(const IniEntry& entry);
@@ -68,5 +86,8 @@ class ConfigReader {
   std::set<std::string> sections_seen_;
   std::set<std::string> reported_sections_;  // unknown or missing, lower-cased
 };
+
+// The [Mail] section's reader (config_mail.cpp).
+void read_mail(ConfigReader& r, Config& c, const ConfigEnvironment& env);
 
 }  // namespace ubc

@@ -5,43 +5,18 @@
 #include <charconv>
 
 #include "core/config.h"
+#include "core/text.h"
 
 namespace ubc {
 namespace config_values {
 namespace {
 
-char lower_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) {
-  const char l = lower_char(c);
-  return is_digit(c) || (l >= 'a' && l <= 'f');
-}
-bool is_alnum(char c) { return is_digit(c) || (lower_char(c) >= 'a' && lower_char(c) <= 'z'); }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 // Bytes of UTF-8 sequences: internationalised addresses are left to the server to judge.
 bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
 
 }  // namespace
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower_char);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower_char(x) == lower_char(y);
-         });
-}
 
 bool has_space(std::string_view s) { return std::any_of(s.begin(), s.end(), is_space); }
 
@@ -53,7 +28,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
-      const std::size_t cost = lower_char(a[i - 1]) == lower_char(b[j - 1]) ? 0 : 1;
+      const std::size_t cost = iequals(a.substr(i - 1, 1), b.substr(j - 1, 1)) ? 0 : 1;
       row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + cost});
       diagonal = above;
     }
@@ -179,12 +154,9 @@ bool is_valid_fs_uuid(std::string_view uuid) {
   return false;
 }
 
-// Deliberately practical rather than RFC 5321 complete: one '@', a dot-atom local part
-// and a domain of hostname labels. Quoted local parts and address literals are refused;
-// nobody puts them in a backup tool's config, and what passes here reaches the SMTP
-// envelope and the headers, where a stray comma, space or CR must never get through.
+// Practical, not RFC 5321 complete: a dot-atom local part and hostname labels. What passes
+// reaches the envelope and headers, where a stray comma, space or CR must never get through.
 bool is_valid_mail_address(std::string_view address) {
-  using config_values::is_alnum;
   using config_values::is_non_ascii;
   const std::size_t at = address.find('@');
   if (at == std::string_view::npos || at == 0 || at + 1 >= address.size()) return false;
@@ -198,7 +170,7 @@ bool is_valid_mail_address(std::string_view address) {
     return false;
   }
   for (const char c : local) {
-    if (!is_alnum(c) && !is_non_ascii(c) && kLocalSpecials.find(c) == std::string_view::npos) {
+    if (!is_ascii_alnum(c) && !is_non_ascii(c) && kLocalSpecials.find(c) == std::string_view::npos) {
       return false;
     }
   }
@@ -212,7 +184,7 @@ bool is_valid_mail_address(std::string_view address) {
       return false;
     }
     for (const char c : label) {
-      if (!is_alnum(c) && !is_non_ascii(c) && c != '-') return false;
+      if (!is_ascii_alnum(c) && !is_non_ascii(c) && c != '-') return false;
     }
     if (dot == std::string_view::npos) return true;
     start = dot + 1;

@@ -10,10 +10,6 @@
 
 namespace ubc::config_values {
 
-// ASCII only, independent of the locale.
-std::string lower(std::string_view s);
-std::string_view trim(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
 bool has_space(std::string_view s);
 
 // Levenshtein distance, case-insensitive.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/format.h"
 
+#include <fmt/chrono.h>
+
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -49,19 +51,25 @@ std::string format_duration(std::int64_t seconds) {
   return buf;
 }
 
-std::string format_utc(std::int64_t unix_seconds) {
+std::tm utc_tm(std::int64_t unix_seconds) {
   using namespace std::chrono;
   const sys_seconds t{seconds{unix_seconds}};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{t - day};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long long>(hms.hours().count()),
-                static_cast<long long>(hms.minutes().count()),
-                static_cast<long long>(hms.seconds().count()));
-  return buf;
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(ymd.year()) - 1900;
+  tm.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+  tm.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  tm.tm_wday = static_cast<int>(weekday{day}.c_encoding());
+  tm.tm_hour = static_cast<int>(hms.hours().count());
+  tm.tm_min = static_cast<int>(hms.minutes().count());
+  tm.tm_sec = static_cast<int>(hms.seconds().count());
+  return tm;
+}
+
+std::string format_utc(std::int64_t unix_seconds) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc_tm(unix_seconds));
 }
 
 }  // namespace ubc

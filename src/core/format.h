@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 namespace ubc {
@@ -15,5 +16,8 @@ std::string format_rate(double bytes_per_second);
 std::string format_duration(std::int64_t seconds);
 // RFC 3339 UTC: "2026-11-23T01:08:47Z".
 std::string format_utc(std::int64_t unix_seconds);
+// The calendar fields of a UTC time, for fmt's chrono formatting ("{:%a, %d %b %Y}"). Unlike
+// gmtime() it cannot fail, whatever a hostile state file says the time was.
+std::tm utc_tm(std::int64_t unix_seconds);
 
 }  // namespace ubc

@@ -8,6 +8,7 @@
 #include "core/format.h"
 #include "core/job.h"
 #include "core/mail_compose.h"
+#include "core/text.h"
 #include "version.h"
 
 namespace ubc {
@@ -15,12 +16,6 @@ namespace ubc {
 namespace {
 
 constexpr const char* kReleaseInhibitor = "release the shutdown inhibitor";
-
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
-  return out;
-}
 
 }  // namespace
 
@@ -319,7 +314,7 @@ Job::State Job::rsync_failed(const char* what, const RsyncEnd& end) {
   const auto lines = last_error_lines(end.err, 3);
   std::string reason = std::string(what) + " failed: rsync exit " + std::to_string(end.exit_code) + ", " +
                        rsync_exit_meaning(end.exit_code);
-  if (!lines.empty()) reason += ": " + join_lines(lines);
+  if (!lines.empty()) reason += ": " + join(lines, " | ");
   std::string advice = "Read rsync's messages above";
   if (!config_.rsync_log_file_path.empty()) advice += " and its log '" + config_.rsync_log_file_path + "'";
   return stop(Outcome::failed, reason, advice);

@@ -10,20 +10,14 @@
 #include "core/format.h"
 #include "core/job.h"
 #include "core/rsync.h"
+#include "core/text.h"
 
 namespace ubc {
 
 namespace {
 
 std::string damaged_list_path(const Config& config, const std::string& uuid) {
-  std::string stem;
-  for (char c : uuid)
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-') stem += c;
-  return config.state_directory + "/damaged-" + stem + ".sha256";
-}
-
-std::string count_text(std::uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+  return config.state_directory + "/damaged-" + uuid_name_chars(uuid) + ".sha256";
 }
 
 }  // namespace
@@ -55,7 +49,7 @@ Manifest Job::read_disk_manifest(bool with_stamps) {
     if (!sums) return {};
     ParsedManifest parsed = parse_sha256sums(*sums);
     if (!parsed.bad_lines.empty())
-      warn("The disk's checksum manifest has " + count_text(parsed.bad_lines.size(), "line", "lines") +
+      warn("The disk's checksum manifest has " + count_of(parsed.bad_lines.size(), "line", "lines") +
            " that are not checksums (first: line " + std::to_string(parsed.bad_lines.front()) + "); ignoring them");
     if (with_stamps)
       if (const auto stamps = ports_.fs.read_file(root + kManifestStampFile, kManifestMaxBytes))
@@ -106,8 +100,8 @@ Job::State Job::verify() {
   v.mode = to_string(config_.verify);
   v.files_kept = plan.kept.size();
   log_->info("Reading back {} in {} from the disk to compare with the source; {} unchanged keep their sums",
-             format_bytes(plan.bytes_to_check), count_text(plan.to_check.size(), "file", "files"),
-             count_text(plan.kept.size(), "file", "files"));
+             format_bytes(plan.bytes_to_check), count_of(plan.to_check.size(), "file", "files"),
+             count_of(plan.kept.size(), "file", "files"));
   start_progress(Phase::verifying, plan.bytes_to_check);
   verified_bytes_before_file_ = 0;
   Manifest result = std::move(plan.kept);
@@ -166,13 +160,13 @@ Job::State Job::verify() {
     return verification_failed();
   }
   log_->info("Verified: {} read back in {}, equal to the source; {} unchanged", format_bytes(v.bytes_read),
-             count_text(v.files_checked, "file", "files"), count_text(v.files_kept, "file", "files"));
+             count_of(v.files_checked, "file", "files"), count_of(v.files_kept, "file", "files"));
   return State::finish;
 }
 
 Job::State Job::verification_failed() {
   const VerificationReport& v = *report_.verification;
-  std::string reason = "Verification failed: " + count_text(v.mismatches, "file", "files") +
+  std::string reason = "Verification failed: " + count_of(v.mismatches, "file", "files") +
                        " on the disk " + (v.mismatches == 1 ? "differs" : "differ") +
                        " from the source or cannot be read: " + v.problem_summary(v.mismatches) +
                        "; the disk's copy is not complete";
@@ -216,7 +210,7 @@ void Job::replace_damaged() {
   for (const auto& [path, entry] : parse_sha256sums(*text).entries)
     if (ports_.fs.remove(config_.backup_destination + "/" + path)) ++removed;
   log_->info("Removed {} that the last check found damaged; this copy replaces them",
-             count_text(removed, "file", "files"));
+             count_of(removed, "file", "files"));
 }
 
 void Job::forget_damaged() {
@@ -289,20 +283,20 @@ Job::State Job::check_disk() {
       names += (i ? ", " : "") + unlisted[i];
     if (unlisted.size() > VerificationReport::kMaxListedProblems)
       names += " (and " + std::to_string(unlisted.size() - VerificationReport::kMaxListedProblems) + " more)";
-    warn(count_text(unlisted.size(), "file on the disk is", "files on the disk are") +
+    warn(count_of(unlisted.size(), "file on the disk is", "files on the disk are") +
          " not in the manifest (written by something else, or by a copy that did not finish): " + names);
   }
   if (v.failed()) {
     remember_damaged(damaged);
     return stop(Outcome::failed,
-                "The disk's copy does not match its manifest: " + count_text(v.mismatches, "file", "files") +
-                    " differ or cannot be read, " + count_text(v.missing, "file is", "files are") +
+                "The disk's copy does not match its manifest: " + count_of(v.mismatches, "file", "files") +
+                    " differ or cannot be read, " + count_of(v.missing, "file is", "files are") +
                     " missing: " + v.problem_summary(v.mismatches + v.missing),
                 "The disk, its enclosure or its cable may corrupt data: check 'dmesg' and the disk's health "
                 "(smartctl). Plug the disk in for a copy: the damaged files are copied anew");
   }
   report_.outcome = report_.warnings.empty() ? Outcome::success : Outcome::warning;
-  report_.reason = "Checked " + count_text(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
+  report_.reason = "Checked " + count_of(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
                    ") read from the disk: all match the manifest";
   log_->info("{}", report_.reason);
   return State::done;

@@ -2,10 +2,10 @@
 #include "core/mail_compose.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "core/format.h"
 #include "core/mime.h"
+#include "core/text.h"
 
 namespace ubc {
 namespace {
@@ -15,13 +15,6 @@ constexpr std::size_t kMaxSubjectBytes = 160;
 constexpr std::size_t kMaxListedWarnings = 20;  // the rest is in the attached log
 constexpr double kAssumedBytesPerSecond = 100.0 * 1024 * 1024;  // a USB 3 hard disk
 constexpr const char* kSubjectPrefix = "[usb-backup-copier] ";
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Appends the addresses not yet in `seen` (case-insensitive), keeping their order.
 void add_unique(std::vector<std::string>& out, std::vector<std::string>& seen,
@@ -43,10 +36,6 @@ std::string truncate_utf8(std::string text, std::size_t max_bytes) {
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   text.resize(cut);
   return text + "...";
-}
-
-std::string plural(std::uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 std::string disk_name(const JobReport& r) {
@@ -109,22 +98,22 @@ std::string copied_line(const JobReport& r, const char* label) {
            (is_complete(r.outcome) ? "; the disk was already up to date" : "");
   }
   return std::string(label) + ": " + format_bytes(r.bytes_copied) + " in " +
-         plural(r.files_copied, "file", "files");
+         count_of(r.files_copied, "file", "files");
 }
 
 // "Verified: 12 files (3.0 GiB) read back from the disk, all equal; 40 unchanged" and the like.
 std::string verified_line(const JobReport& r) {
   if (!r.verification) return "Verified: nothing read back (verify = none)";
   const VerificationReport& v = *r.verification;
-  std::string line = "Verified: " + plural(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
+  std::string line = "Verified: " + count_of(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
                      ") read back from the disk in " + format_duration(v.seconds);
   if (v.mismatches + v.missing > 0)
-    line += ", " + plural(v.mismatches, "mismatch", "mismatches") +
-            (v.missing > 0 ? ", " + plural(v.missing, "file", "files") + " missing" : "");
+    line += ", " + count_of(v.mismatches, "mismatch", "mismatches") +
+            (v.missing > 0 ? ", " + count_of(v.missing, "file", "files") + " missing" : "");
   else
     line += ", all equal";
-  if (v.mode != "manifest") line += "; " + plural(v.files_kept, "unchanged file keeps its", "unchanged files keep their") + " sum";
-  if (v.mode == "manifest" && v.unlisted > 0) line += "; " + plural(v.unlisted, "file", "files") + " not in the manifest";
+  if (v.mode != "manifest") line += "; " + count_of(v.files_kept, "unchanged file keeps its", "unchanged files keep their") + " sum";
+  if (v.mode == "manifest" && v.unlisted > 0) line += "; " + count_of(v.unlisted, "file", "files") + " not in the manifest";
   return line;
 }
 
@@ -136,17 +125,8 @@ std::string warnings_count_line(const JobReport& r) {
   return "Warnings: " + (r.warnings.empty() ? std::string("none") : std::to_string(r.warnings.size()));
 }
 
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += line + "\n";
-  return out;
-}
-
 std::string attachment_name(const JobReport& r) {
-  std::string id;
-  for (const char c : r.disk.uuid) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') id += c;
-  }
+  const std::string id = uuid_name_chars(r.disk.uuid);
   return "usb-backup-copier-" + (id.empty() ? std::string("run") : id) + ".log";
 }
 
@@ -159,7 +139,7 @@ std::string success_body(const JobReport& r) {
     lines.push_back("Result: OK. The copy is complete.");
   } else {
     lines.push_back("Result: WARNING. The copy is complete, with " +
-                    plural(r.warnings.size(), "warning", "warnings") + ".");
+                    count_of(r.warnings.size(), "warning", "warnings") + ".");
   }
   lines.push_back(disk_line(r));
   if (r.action == JobAction::copy) lines.push_back(copied_line(r, "Copied"));
@@ -173,7 +153,7 @@ std::string success_body(const JobReport& r) {
   lines.push_back(warnings_count_line(r));
   lines.push_back(unplug_line(r));
   if (r.veeam_pauses > 0) {
-    lines.push_back("Paused " + plural(static_cast<std::uint64_t>(r.veeam_pauses), "time", "times") +
+    lines.push_back("Paused " + count_of(static_cast<std::uint64_t>(r.veeam_pauses), "time", "times") +
                     " to let Veeam jobs run.");
   }
   // Warnings fill what is left of the budget; the last free line says what did not fit.
@@ -185,7 +165,7 @@ std::string success_body(const JobReport& r) {
     }
     lines.push_back("Warning: " + one_line(r.warnings[i]));
   }
-  return join_lines(lines);
+  return join(lines, "\n") + "\n";
 }
 
 std::string failure_body(const JobReport& r) {
@@ -208,7 +188,7 @@ std::string failure_body(const JobReport& r) {
   }
   if (r.estimate) {
     lines.push_back("Planned: " + format_bytes(r.estimate->bytes_to_copy) + " in " +
-                    plural(r.estimate->files_to_copy, "file", "files"));
+                    count_of(r.estimate->files_to_copy, "file", "files"));
   }
   lines.push_back("Duration: " + format_duration(duration_of(r)));
   if (r.free_bytes_after) lines.push_back(free_space_line(r));
@@ -217,13 +197,13 @@ std::string failure_body(const JobReport& r) {
     lines.push_back("Warning: " + one_line(r.warnings[i]));
   }
   if (r.veeam_pauses > 0) {
-    lines.push_back("Paused " + plural(static_cast<std::uint64_t>(r.veeam_pauses), "time", "times") +
+    lines.push_back("Paused " + count_of(static_cast<std::uint64_t>(r.veeam_pauses), "time", "times") +
                     " to let Veeam jobs run.");
   }
   lines.push_back(unplug_line(r));
   lines.push_back("");
   lines.push_back("The run log is attached.");
-  return join_lines(lines);
+  return join(lines, "\n") + "\n";
 }
 
 }  // namespace
@@ -274,8 +254,8 @@ Email compose_start_mail(const Config& config, const JobReport& report,
   } else {
     const Estimate& e = *report.estimate;
     std::string line = "To copy: " + format_bytes(e.bytes_to_copy) + " in " +
-                       plural(e.files_to_copy, "file", "files");
-    if (e.files_to_delete > 0) line += ", " + plural(e.files_to_delete, "file", "files") + " to delete";
+                       count_of(e.files_to_copy, "file", "files");
+    if (e.files_to_delete > 0) line += ", " + count_of(e.files_to_delete, "file", "files") + " to delete";
     lines.push_back(line);
     const bool measured = expected_bytes_per_second && *expected_bytes_per_second > 0;
     const double rate = measured ? *expected_bytes_per_second : kAssumedBytesPerSecond;
@@ -286,7 +266,7 @@ Email compose_start_mail(const Config& config, const JobReport& report,
                               : " (assumed: a typical USB 3 hard disk)"));
   }
   lines.push_back("Another mail follows when the copy ends.");
-  mail.body = join_lines(lines);
+  mail.body = join(lines, "\n") + "\n";
   return mail;
 }
 

@@ -12,6 +12,9 @@
 
 namespace ubc {
 
+inline constexpr std::string_view kCrlf = "\r\n";
+inline constexpr std::size_t kHeaderWidth = 78;  // RFC 5322 2.1.1: SHOULD; 998 is the hard limit
+
 struct MessageMeta {
   std::int64_t date = 0;   // unix seconds, written as UTC
   std::string message_id;  // "<...@host>", see make_message_id()
@@ -46,5 +49,8 @@ std::string encode_base64(std::string_view data, std::size_t line_length);  // 0
 std::string encode_quoted_printable(std::string_view text);  // '\n' or "\r\n" end lines
 // "Subject: ..." folded, with encoded words where the text needs them. No CRLF at the end.
 std::string header_line(std::string_view name, std::string_view text);
+// A file name as a Content-Type/-Disposition parameter: quoted when it is tame, otherwise
+// RFC 2231 (param*=utf-8''%E2%82%AC) so that any character survives.
+std::string file_parameter(std::string_view param, std::string_view name);
 
 }  // namespace ubc

@@ -5,6 +5,8 @@
 #include <array>
 #include <filesystem>
 
+#include "core/text.h"
+
 namespace ubc {
 
 namespace {
@@ -26,8 +28,8 @@ std::string rsync_literal_pattern(std::string_view name) {
   return out;
 }
 
-// The lock file's path below the source ("sub/x.lock"), or nullopt when it lies outside
-// (then rsync never sees it anyway). Lexical: both paths come from the same config.
+// The lock file's path below the source ("sub/x.lock"); nullopt outside it (rsync never
+// sees it then). Lexical: both paths come from the same config.
 std::optional<std::string> path_below(const std::string& root, const std::string& path) {
   namespace fs = std::filesystem;
   if (root.empty() || path.empty()) return std::nullopt;
@@ -42,15 +44,7 @@ std::string with_trailing_slash(std::string path) {
   return path;
 }
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
-// A count as rsync prints it: "1,234,567". The separator is ',' unless the locale's decimal
-// point is a comma, then it is '.'; both are read. Advances pos past the number.
+// "1,234,567", or "1.234.567" where the locale's decimal point is a comma; advances pos.
 std::optional<std::uint64_t> read_count(std::string_view s, std::size_t& pos) {
   const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   if (pos >= s.size() || !is_digit(s[pos])) return std::nullopt;
@@ -76,9 +70,7 @@ std::optional<std::uint64_t> count_after(std::string_view line, std::string_view
   return read_count(line, pos);
 }
 
-// Undoes rsync's escaping of unprintable bytes in names: "\#012" is a newline. A backslash
-// not followed by '#' and three octal digits is itself (rsync writes a literal "\#" as
-// "\#134#").
+// Undoes rsync's "\#ooo" escapes in names; any other backslash is itself.
 std::string unescape_name(std::string_view s) {
   const auto is_octal = [](char c) { return c >= '0' && c <= '7'; };
   std::string out;
@@ -134,8 +126,7 @@ const std::vector<std::string>& disk_own_entries() {
 }
 
 bool fs_has_unix_ownership(std::string_view fstype) {
-  // "fuseblk" is what a FUSE driver (exfat-fuse, ntfs-3g) reports; without a user map
-  // they keep no Unix ownership either.
+  // "fuseblk": a FUSE driver (exfat-fuse, ntfs-3g), without Unix ownership too.
   static constexpr std::array<std::string_view, 8> without{
       "vfat", "msdos", "fat", "exfat", "ntfs", "ntfs3", "fuseblk", "umsdos"};
   return std::find(without.begin(), without.end(), fstype) == without.end();
@@ -145,40 +136,24 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
                                           const std::string& mount_point, RsyncMode mode) {
   std::vector<std::string> argv{
       "rsync", "--archive",
-      // Deleting first: on a rotation disk that is nearly full the old chain must be gone
-      // before the new one arrives, and the space check (estimate minus deletions) holds
-      // only if nothing new is written before the deletions are done.
-      "--delete-before",
-      // The disk may be read on another machine with other user names.
-      "--numeric-ids",
-      // An interrupted file never stands under its real name as if it were complete.
-      "--partial-dir=" + std::string(kRsyncPartialDir)};
+      // Why each option: README.md, "rsync options".
+      "--delete-before", "--numeric-ids", "--partial-dir=" + std::string(kRsyncPartialDir)};
 
   if (fs_has_unix_ownership(fstype)) {
-    // Backup chains and test trees hold hard links; without this each link is a full copy.
     argv.emplace_back("--hard-links");
   } else {
-    // vfat/exfat/ntfs3 cannot store owners, modes, symlinks, devices or FIFOs: trying
-    // fails every such file and rsync exits 23. Symlinks, devices and FIFOs are skipped
-    // and reported instead ("skipping non-regular file"). FAT keeps times to 2 s.
-    // --hard-links is left out: the disk could not hold the links.
+    // Trying to store owners or symlinks there fails every such file (rsync exit 23).
     for (const char* option : {"--no-owner", "--no-group", "--no-perms", "--no-links",
                                "--no-devices", "--no-specials", "--modify-window=2"})
       argv.emplace_back(option);
   }
 
-  // Our rules come before the admin's exclude file: rsync obeys the first rule that
-  // matches, so nothing in that file can expose these.
+  // Before the admin's exclude file: rsync obeys the first rule that matches.
   for (const std::string& entry : disk_own_entries()) {
-    // P: never deleted from the disk root. H: a source entry of the same name is not sent
-    // onto it (a source's own .usb-backup-copier/ must not overwrite the disk's state,
-    // nor its lost+found or recycle bin end up in the backup).
     argv.push_back("--filter=P /" + std::string(entry));
     argv.push_back("--filter=H /" + std::string(entry));
   }
-  // rsync adds this perishable rule by itself for a relative --partial-dir, but at the end
-  // of all rules, where a rule from the exclude file could shadow it. Perishable, so a
-  // directory that is deleted does not survive because of a partial dir inside it.
+  // rsync adds this rule itself, but last, where the exclude file could shadow it.
   argv.push_back("--filter=-p " + std::string(kRsyncPartialDir) + "/");
   if (const auto lock = path_below(config.backup_source, config.backup_lockfile_path))
     argv.push_back("--exclude=/" + rsync_literal_pattern(*lock));
@@ -193,8 +168,6 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
     argv.emplace_back("--dry-run");
     argv.push_back("--out-format=" + std::string(kDryRunOutFormat));
   } else {
-    // One overall progress line (rewritten with '\r') instead of one line per file; the
-    // whole file list is built first, so its to-chk total does not grow on the way.
     argv.emplace_back("--info=progress2");
     argv.emplace_back("--no-inc-recursive");
   }
@@ -233,9 +206,7 @@ std::optional<RsyncStats> parse_rsync_stats(std::string_view text) {
 }
 
 std::optional<ProgressSample> parse_progress_line(std::string_view line) {
-  // "  1,234,567  12%   1.23MB/s    0:00:01 (xfr#3, to-chk=10/20)"; the part in
-  // parentheses only on the line that ends a file; "ir-chk" while the file list grows;
-  // the time is "??:??:??" while rsync cannot tell.
+  // The "(xfr#, to-chk)" part only ends a file's line; the time may be "??:??:??".
   const std::string_view l = trim(line);
   std::size_t pos = 0;
   ProgressSample sample;

@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "core/status_report.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/format.h"
 #include "core/json.h"
+#include "core/text.h"
 
 namespace ubc {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The newest run of a disk, and its newest good run, from rows of last runs.
 const HistoryRow* last_run_of(const StatusOverview& o, const std::string& uuid) {

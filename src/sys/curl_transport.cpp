@@ -31,9 +31,8 @@ class CurlCategory final : public std::error_category {
   }
 };
 
-// curl_global_init must run before any other curl call and, in older libcurl builds, while
-// no other thread uses libcurl: once per process. It is never undone; other users of
-// libcurl in the process may remain.
+// curl_global_init: once per process, before any other curl call and (older libcurl) while
+// no other thread uses it. Never undone: other users of libcurl may remain.
 void init_curl_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -72,9 +71,8 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   }
 }
 
-// What the server said, taken from libcurl's debug stream. Only server replies, the verb
-// of each command and the recipient of each RCPT command are kept: the commands we send
-// include AUTH, whose argument is the password in base64.
+// The server's replies from libcurl's debug stream; of our commands only the verb and RCPT's
+// recipient are kept, since AUTH's argument is the password.
 struct Transcript {
   std::string last_reply;
   std::string last_command;  // "MAIL", "RCPT", "DATA", "AUTH", ...
@@ -135,10 +133,8 @@ bool is_tls_verification_failure(CURLcode rc) {
   }
 }
 
-// Temporary: the server could not be reached, did not answer in time, or said "try again
-// later" (4xx). Refused: a 5xx reply to this mail's envelope or content; it may fare
-// better once the admin has acted, so the outbox counts it. A refused login, a certificate
-// that fails verification or a missing feature fail every mail the same way.
+// Temporary: unreachable, too slow, or 4xx. Refused: 5xx to this mail (the outbox counts
+// it). Failed: what fails every mail alike (login, certificate, a missing feature).
 Kind classify(CURLcode rc, long reply_code, const std::string& last_command) {
   if (rc == CURLE_ABORTED_BY_CALLBACK) return Kind::stopped;
   if (is_tls_verification_failure(rc)) return Kind::failed;
@@ -196,8 +192,7 @@ struct Credentials {
   std::string password;
 };
 
-// The password, from password-file (trailing line break dropped) or from the config.
-// The error text names the file, never its content.
+// From password-file (trailing line break dropped) or the config; errors never show it.
 std::string read_credentials(const Config& config, Credentials& out) {
   out.username = config.mail_username;
   out.password = config.mail_password;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "sys/flock_run_lock.h"
-#include "sys/fd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,12 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <ctime>
 #include <system_error>
 #include <utility>
 
 #include "core/format.h"
+#include "core/text.h"
+#include "sys/fd_io.h"
+#include "sys/process_info.h"
 
 namespace ubc {
 
@@ -28,12 +29,6 @@ bool try_flock(int fd, const std::string& path) {
     if (errno != EINTR) throw errno_error("flock", path);
   }
   return true;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) < 0) return "unknown";
-  return buf;
 }
 
 void write_owner(int fd, const std::string& path) {
@@ -123,15 +118,10 @@ void FlockRunLock::release_and_remove() {
 FlockJobSlots::FlockJobSlots(std::string runtime_directory) : directory_(std::move(runtime_directory)) {}
 
 bool FlockJobSlots::claim_disk(const std::string& uuid) {
-  std::string name;
-  for (const char c : uuid) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
-      throw std::system_error(EINVAL, std::generic_category(), "disk UUID '" + uuid + "' as a lock file name");
-    }
-    // One disk, one slot, whichever case its UUID is written in.
-    name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (name.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
+  if (uuid.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
+  const auto stem = uuid_file_stem(uuid);
+  if (!stem) throw std::system_error(EINVAL, std::generic_category(), "disk UUID '" + uuid + "' as a lock file name");
+  const std::string& name = *stem;
   if (disk_ && name == disk_uuid_) return true;
 
   ensure_directory(directory_, 0755);

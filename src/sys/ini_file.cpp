@@ -10,28 +10,17 @@
 #include <system_error>
 #include <utility>
 
+#include "core/text.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
 namespace {
 
-// A config file is a few KiB; anything far bigger is the wrong file, and reading it whole
-// would only produce a flood of messages.
+// A config file is a few KiB; a far bigger one is the wrong file.
 constexpr std::size_t kMaxFileSize = 1024 * 1024;
-// Debian's inih reads lines into a buffer of `ini_max_line` bytes and parses whatever does
-// not fit as a new line of its own. Long disk lists are normal, so the limit is raised for
-// the parse; a line longer than this is reported instead of being cut.
+// Debian's inih parses what does not fit its `ini_max_line` buffer as a new line; long disk
+// lists are normal, so it is raised, and a longer line is reported instead of cut.
 constexpr std::size_t kMaxLineLength = 4096;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // inih's inline comment: ';' after whitespace. Returns the position or npos.
 std::size_t find_inline_comment(std::string_view s) {
@@ -58,10 +47,8 @@ void add_error(IniFile& file, int line, std::string message) {
       ConfigProblem{ConfigProblem::Severity::error, line, "", std::move(message)});
 }
 
-// The ini_reader: hands inih one line per call, so that `next` is the line inih is on
-// when it calls the handler (inih parses a line completely before reading the next).
-// It also classifies the line exactly as inih will, which is how continuation lines and
-// lines inih rejects without a callback are recognised.
+// Hands inih one line per call, so `next` is the line its handler is called for, and
+// classifies it as inih will: that tells continuation lines and silently rejected ones.
 char* read_line(char* buffer, int size, void* stream) {
   auto& st = *static_cast<ParseState*>(stream);
   if (st.next >= st.lines.size() || size < 2) return nullptr;
@@ -169,8 +156,7 @@ IniFile parse_ini(std::string_view text) {
   st.continuation.assign(st.lines.size(), false);
 
   {
-    // Room for the longest line plus "\n" and the terminating NUL, with one to spare as
-    // inih's own default does.
+    // The line, "\n", the NUL and one to spare, as inih's own default has.
     const MaxLineGuard guard(static_cast<int>(kMaxLineLength + 3));
     if (ini_parse_stream(read_line, &st, on_entry, &st) < 0) {
       add_error(st.result, 0, "the INI parser ran out of memory; try again");

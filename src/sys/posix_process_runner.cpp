@@ -164,19 +164,14 @@ class PosixProcess final : public Process {
     return false;
   }
 
-  // The child's process group, and the child itself in case it moved to another group
-  // (setsid): then the group may be empty and kill(-pid) would miss it. Only called while
-  // the child is unreaped.
+  // The child too, in case it moved to a group of its own (setsid). Only while unreaped.
   void signal_all(int sig) const {
     (void)::kill(-pid_, sig);
     (void)::kill(pid_, sig);
   }
 
-  // SIGKILL is delivered asynchronously and only the leader can be waited for, but its
-  // helpers (rsync's receiver, a command started by flock(1)) hold files, locks and a
-  // working directory on the disk until they are really gone; the caller unmounts next.
-  // Called after the leader is reaped: the group id then lives exactly as long as a
-  // member does. Bounded, for a helper that stopped dying (stuck in the kernel).
+  // Helpers still hold files on the disk the caller unmounts next (docs/internals.md).
+  // After the leader is reaped the group id lives exactly as long as a member does.
   void await_group_gone() const noexcept {
     const auto deadline = steady_clock::now() + kGroupExitWait;
     while (::kill(-pid_, 0) == 0 && remaining_ms(deadline) > 0) nap(milliseconds(2));
@@ -276,11 +271,8 @@ struct ChildPlan {
 // Between fork and exec: async-signal-safe calls only (another thread of the parent may
 // have held malloc's lock at the fork), no logging, no exceptions; _exit on failure.
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept {
-  // The copier may die without stopping rsync (SIGKILL, a crash, the OOM killer): rsync
-  // must not go on writing to a disk nobody will unmount. SIGKILL, because a child that
-  // the test harness or a disk stall has stopped acts on nothing else. The signal comes
-  // when the thread that forked ends, so children are started from the main thread. If the
-  // parent died before prctl took effect, the child was already handed to init: stop here.
+  // rsync must not outlive the copier (docs/internals.md). The signal comes when the
+  // forking *thread* ends; a parent already gone means init adopted us: stop here.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != plan.parent) ::_exit(127);
 
   // The parent's signal handlers would run in this copy of it until exec: every signal is
@@ -296,8 +288,7 @@ struct ChildPlan {
     (void)::sigaction(sig, &dfl, nullptr);
   }
 
-  // Its own process group, so terminate() reaches the helpers it forks too (rsync starts
-  // a receiver and a generator).
+  // Its own group, so terminate() reaches rsync's receiver and generator too.
   int error = 0;
   if (::setpgid(0, 0) != 0) error = errno;
 

@@ -3,13 +3,15 @@
 
 #include <errno.h>
 #include <sqlite3.h>
-#include <thread>
-#include <chrono>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <system_error>
+#include <thread>
 #include <utility>
+
+#include "core/text.h"
 
 namespace ubc {
 
@@ -157,15 +159,6 @@ HistoryRow read_row(const Statement& s) {
   return row;
 }
 
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) {
-    if (!out.empty()) out += '\n';
-    out += line;
-  }
-  return out;
-}
-
 }  // namespace
 
 SqliteHistory::SqliteHistory(std::string state_directory)
@@ -250,7 +243,7 @@ void SqliteHistory::record(const JobReport& report) {
   } else {
     s.bind_null(11);
   }
-  s.bind(12, join_lines(report.warnings));
+  s.bind(12, join(report.warnings, "\n"));
   s.bind(13, static_cast<std::int64_t>(report.veeam_pauses));
   s.bind(14, std::string(report.action == JobAction::verify ? "verify" : "copy"));
   if (const auto& v = report.verification) {

@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
+#include "core/text.h"
 #include "sys/fd_io.h"
 #include "sys/unique_fd.h"
 
@@ -26,14 +26,9 @@ namespace {
 
 std::string file_stem(const std::string& uuid) {
   if (uuid.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty disk UUID");
-  std::string stem;
-  for (const char c : uuid) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
-      throw std::system_error(EINVAL, std::generic_category(), "disk UUID '" + uuid + "' as a file name");
-    }
-    stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return stem;
+  auto stem = uuid_file_stem(uuid);
+  if (!stem) throw std::system_error(EINVAL, std::generic_category(), "disk UUID '" + uuid + "' as a file name");
+  return std::move(*stem);
 }
 
 // sd_notify takes newline-separated assignments; a disk label is untrusted text and must
@@ -58,19 +53,11 @@ std::optional<std::string> read_small_file(int dir_fd, const char* name) {
   if (!fd) return std::nullopt;  // gone since readdir, or a symlink: not a status file
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kStatusMaxBytes) return std::nullopt;
+  try {
+    return read_all(fd.get(), name, kStatusMaxBytes);
+  } catch (const std::system_error&) {
+    return std::nullopt;  // unreadable or too big: not a status file of ours
   }
-  return text;
 }
 
 }  // namespace

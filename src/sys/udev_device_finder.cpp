@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "core/text.h"
+
 namespace ubc {
 
 namespace {
@@ -19,29 +21,6 @@ std::string property(udev_device* device, const char* key) {
   // The returned string belongs to the device; copy it before the device goes away.
   const char* value = udev_device_get_property_value(device, key);
   return value ? value : "";
-}
-
-bool valid_utf8_sequence(const std::string& s, std::size_t i, std::size_t& length) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  unsigned min = 0;
-  unsigned code = 0;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2, code = lead & 0x1fu, min = 0x80;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3, code = lead & 0x0fu, min = 0x800;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4, code = lead & 0x07u, min = 0x10000;
-  } else {
-    return false;
-  }
-  if (i + length > s.size()) return false;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xc0u) != 0x80u) return false;
-    code = (code << 6) | (byte(i + k) & 0x3fu);
-  }
-  // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not text.
-  return code >= min && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff);
 }
 
 int hex_value(char c) {
@@ -101,8 +80,7 @@ std::string decode_udev_label(const std::string& encoded) {
       ++i;
       continue;
     }
-    std::size_t length = 0;
-    if (valid_utf8_sequence(raw, i, length)) {
+    if (const std::size_t length = utf8_sequence_length(raw, i); length > 0) {
       safe.append(raw, i, length);
       i += length;
     } else {
