@@ -3,15 +3,21 @@
 #include "sys/system_clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <ctime>
+#include <string>
 #include <system_error>
 #include <thread>
+
+#include "support/orphan_reaper.h"
+#include "support/waiting.h"
 
 namespace ubc {
 namespace {
@@ -83,32 +89,69 @@ TEST(SignalStop, OnlyOneMayBeInstalledAtATime) {
   EXPECT_TRUE(stop.stop_requested()) << "the first one still works";
 }
 
+// SignalStop::wait counts whole milliseconds, rounded down: it may end up to one early.
+constexpr std::chrono::milliseconds kRounding{1};
+
 TEST(SystemClock, SleepEndsEarlyWhenAStopSignalArrives) {
-  SignalStop stop;
-  SystemClock clock(&stop);
-  // Sent to the process, not to this thread: the self-pipe must wake the sleeper
-  // whichever thread the kernel picks to run the handler.
-  std::thread sender([] {
-    std::this_thread::sleep_for(200ms);
-    (void)::kill(::getpid(), SIGTERM);
-  });
-  const auto start = Steady::now();
-  clock.sleep(10s);
-  const auto took = Steady::now() - start;
-  sender.join();
-  EXPECT_GE(took, 150ms);
-  EXPECT_LT(took, 3s);
-  EXPECT_TRUE(stop.stop_requested());
-  EXPECT_EQ(stop.describe(), "SIGTERM");
+  // In a child process, which the test can end if the sleep does not. Its sleeping thread
+  // blocks SIGTERM, so the handler runs on the other thread and only the self-pipe can wake
+  // the sleeper; the signal goes to the process once the sleeper is asleep. Unwoken, the
+  // sleep would last an hour.
+  test::OrphanReaper reaper;
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    int code = 1;
+    try {
+      SignalStop stop;
+      SystemClock clock(&stop);
+      std::thread other([] {
+        for (;;) ::pause();
+      });
+      other.detach();
+      sigset_t term;
+      sigemptyset(&term);
+      sigaddset(&term, SIGTERM);
+      if (::pthread_sigmask(SIG_BLOCK, &term, nullptr) == 0 && ::write(ready[1], "r", 1) == 1) {
+        clock.sleep(1h);
+        code = stop.describe() == "SIGTERM" ? 0 : 2;
+      }
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  const bool started = ::read(ready[0], &byte, 1) == 1;
+  ::close(ready[0]);
+  // After "ready" the sleeper blocks nowhere but in its wait: asleep ("S"), or gone.
+  std::string state = test::process_state(child);
+  const auto net = Steady::now() + 30s;
+  while (started && (state == "R" || state == "D") && Steady::now() < net) {
+    std::this_thread::sleep_for(1ms);
+    state = test::process_state(child);
+  }
+  const bool asleep = started && state == "S";
+  if (asleep) (void)::kill(child, SIGTERM);
+
+  int status = 0;
+  const bool ended = reaper.wait_for_end(child, 60s, &status);  // else its destructor kills it
+  ASSERT_TRUE(started) << "the child did not get as far as its sleep";
+  ASSERT_TRUE(asleep) << "the sleep ended before any signal (state '" << state << "')";
+  ASSERT_TRUE(ended) << "SIGTERM did not wake the sleep";
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: an exception; 2: woken, but the stop was not 'SIGTERM'";
 }
 
 TEST(SystemClock, SleepLastsItsFullTimeWithoutASignal) {
   SignalStop stop;
   SystemClock clock(&stop);
   const auto start = Steady::now();
-  clock.sleep(300ms);
-  EXPECT_GE(Steady::now() - start, 290ms);
-  EXPECT_LT(Steady::now() - start, 3s);
+  EXPECT_TRUE(test::returns_within(60s, [&] { clock.sleep(300ms); })) << "a 300 ms sleep went on and on";
+  EXPECT_GE(Steady::now(), start + 300ms - kRounding) << "the sleep ended before its time";
 }
 
 TEST(SystemClock, ASignalFromBeforeTheSleepDoesNotCutLaterSleepsShort) {
@@ -118,26 +161,39 @@ TEST(SystemClock, ASignalFromBeforeTheSleepDoesNotCutLaterSleepsShort) {
   ASSERT_EQ(::raise(SIGTERM), 0);
   const auto start = Steady::now();
   clock.sleep(300ms);
-  EXPECT_GE(Steady::now() - start, 290ms);
+  EXPECT_GE(Steady::now(), start + 300ms - kRounding);
 }
 
 TEST(SystemClock, SleepsWithoutAStopSignalToo) {
   SystemClock clock;
   const auto start = Steady::now();
-  clock.sleep(200ms);
-  EXPECT_GE(Steady::now() - start, 190ms);
+  EXPECT_TRUE(test::returns_within(60s, [&] { clock.sleep(200ms); })) << "a 200 ms sleep went on and on";
+  EXPECT_GE(Steady::now(), start + 200ms);
+}
+
+// Whole units since the clock's epoch, rounded down, as the clock under test counts.
+template <class Unit, class TimePoint>
+std::int64_t whole(TimePoint t) {
+  return std::chrono::duration_cast<Unit>(t.time_since_epoch()).count();
 }
 
 TEST(SystemClock, ReadsWallAndMonotonicTime) {
   SystemClock clock;
+  // Each reading lies between two readings of the system's own clock around it.
+  const auto wall_before = std::chrono::system_clock::now();
   const auto wall = clock.now_unix();
-  const auto reference = static_cast<std::int64_t>(std::time(nullptr));
-  EXPECT_LE(std::abs(wall - reference), 2);
+  const auto wall_after = std::chrono::system_clock::now();
+  EXPECT_LE(whole<std::chrono::seconds>(wall_before), wall);
+  EXPECT_LE(wall, whole<std::chrono::seconds>(wall_after));
+
+  const auto steady_before = Steady::now();
   const auto m1 = clock.monotonic();
   clock.sleep(50ms);
   const auto m2 = clock.monotonic();
-  EXPECT_GE((m2 - m1).count(), 45);
-  EXPECT_LT((m2 - m1).count(), 2000);
+  const auto steady_after = Steady::now();
+  EXPECT_LE(whole<std::chrono::milliseconds>(steady_before), m1.count());
+  EXPECT_GE(m2 - m1, 50ms);
+  EXPECT_LE(m2.count(), whole<std::chrono::milliseconds>(steady_after));
 }
 
 }  // namespace

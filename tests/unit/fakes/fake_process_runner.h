@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cerrno>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -15,6 +17,8 @@ namespace ubc::test {
 // One scripted run: each read() hands out the next chunk (after `delay` of fake time and
 // the chunk's action, if any); when chunks run out the process exits with exit_code_, or,
 // if hang_ is set, produces nothing forever (each read costs its full timeout).
+// tests/integration/process_runner_contract_test.cpp holds it to PosixProcessRunner's
+// behaviour.
 struct ScriptedRun {
   struct Chunk {
     std::string out;
@@ -25,6 +29,11 @@ struct ScriptedRun {
   std::vector<Chunk> chunks;
   int exit_code = 0;
   bool hang = false;
+  // SIGTERM is ignored: terminate() ends the run with SIGKILL once its grace has passed.
+  bool ignores_sigterm = false;
+  // Not 0: start() throws std::system_error with this errno (ENOENT: no such program,
+  // EACCES: not executable), naming the program as PosixProcessRunner does.
+  int start_error = 0;
 };
 
 class FakeProcessRunner final : public ProcessRunner {
@@ -36,7 +45,7 @@ class FakeProcessRunner final : public ProcessRunner {
     FakeProcess(FakeProcessRunner& runner, ScriptedRun run) : runner_(runner), run_(std::move(run)) {}
     ProcessOutput read(std::chrono::milliseconds timeout) override {
       ProcessOutput o;
-      if (terminated_) {
+      if (exited_) {
         o.exited = true;
         return o;
       }
@@ -53,36 +62,49 @@ class FakeProcessRunner final : public ProcessRunner {
         return o;
       }
       exited_ = true;
+      exit_code_ = run_.exit_code;
       o.exited = true;
       return o;
     }
-    void terminate(std::chrono::milliseconds) override {
-      terminated_ = true;
+    // Like the real one: a run that has already exited keeps its own exit code.
+    void terminate(std::chrono::milliseconds grace) override {
+      if (exited_) return;
       ++runner_.terminations_;
+      if (run_.ignores_sigterm) runner_.clock_.advance(grace);
+      exited_ = true;
+      exit_code_ = 128 + (run_.ignores_sigterm ? kSigkill : kSigterm);
     }
-    int exit_code() const override { return terminated_ ? 128 + 15 : run_.exit_code; }
+    int exit_code() const override { return exit_code_; }
 
    private:
+    static constexpr int kSigterm = 15;
+    static constexpr int kSigkill = 9;
     FakeProcessRunner& runner_;
     ScriptedRun run_;
     std::size_t next_ = 0;
     bool exited_ = false;
-    bool terminated_ = false;
+    int exit_code_ = -1;
   };
 
   std::unique_ptr<Process> start(const std::vector<std::string>& argv) override {
     started_.push_back(argv);
-    if (fail_start_) throw std::system_error(ENOENT, std::generic_category(), "posix_spawnp " + argv.at(0));
+    if (argv.empty() || argv.front().empty())
+      throw std::system_error(EINVAL, std::generic_category(), "execve: empty command line");
     if (runs_.empty()) throw std::logic_error("FakeProcessRunner: no scripted run left");
     ScriptedRun run = std::move(runs_.front());
     runs_.pop_front();
+    if (run.start_error != 0) {
+      const std::string& name = argv.front();
+      throw std::system_error(run.start_error, std::generic_category(),
+                              name.find('/') == std::string::npos ? "'" + name + "' in PATH"
+                                                                   : "execve '" + name + "'");
+    }
     return std::make_unique<FakeProcess>(*this, std::move(run));
   }
 
   FakeClock& clock_;
   std::deque<ScriptedRun> runs_;
   std::vector<std::vector<std::string>> started_;
-  bool fail_start_ = false;
   int terminations_ = 0;
 };
 
