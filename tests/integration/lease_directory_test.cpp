@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The Veeam protocol for real: the built veeam-lock / veeam-unlock binaries as separate
-// processes, LeaseDirectory gates in this process, real files, flock and inotify.
-#include "sys/lease_directory.h"
-
+// processes, DirectoryVeeamGate gates in this process, real files, flock and inotify.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -19,9 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/config.h"
 #include "core/lease.h"
 #include "support/loop_disk.h"
 #include "support/smtp_server.h"
+#include "sys/directory_veeam_gate.h"
 #include "sys/posix_process_runner.h"
 #include "sys/process_info.h"
 #include "sys/unique_fd.h"
@@ -124,7 +124,7 @@ TEST_F(LeaseDirectoryTest, ALeaseKeepsTheCopierOutUntilItIsGivenBack) {
   ASSERT_EQ(taken.exit_code, 0) << taken.err;
   EXPECT_NE(taken.out.find("veeam-lock: lease taken for job 'Daily backup'"), std::string::npos) << taken.out;
 
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   GateResult r = gate.try_enter();
   EXPECT_FALSE(r.entered);
   ASSERT_EQ(r.live.size(), 1u);
@@ -144,7 +144,7 @@ TEST_F(LeaseDirectoryTest, OverlappingRunsOfAJobEachHoldALease) {
   ASSERT_EQ(lock("Daily").exit_code, 0);
   ASSERT_EQ(lock("Weekly").exit_code, 0);
   EXPECT_EQ(lease_files(leases()).size(), 3u);
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   ASSERT_EQ(unlock("Daily").exit_code, 0);
   EXPECT_EQ(gate.try_enter().live.size(), 2u);
   ASSERT_EQ(unlock("Weekly").exit_code, 0);
@@ -160,7 +160,7 @@ TEST_F(LeaseDirectoryTest, ExpiredLeasesAreRemovedAndReported) {
   Lease old = make_lease("Nightly", "vbr01", 99, now - 30 * 3600, 24);
   test::write_file(leases() + "/old.lease", format_lease(old));
 
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   const GateResult r = gate.try_enter();
   EXPECT_TRUE(r.entered);
   ASSERT_EQ(r.expired.size(), 1u);
@@ -183,7 +183,7 @@ TEST_F(LeaseDirectoryTest, AnUnreadableLeaseCountsAsLiveUntilATtlAfterItsLastCha
   const std::string junk = leases() + "/junk.lease";
   test::write_file(junk, "this is not a lease\n");
   ASSERT_EQ(::symlink("/etc/shadow", (leases() + "/link.lease").c_str()), 0);
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   GateResult r = gate.try_enter();
   EXPECT_FALSE(r.entered);
   ASSERT_EQ(r.live.size(), 2u);
@@ -208,7 +208,7 @@ TEST_F(LeaseDirectoryTest, UnlockWithoutALeaseWarnsAndSucceeds) {
 }
 
 TEST_F(LeaseDirectoryTest, LeaseAppearsWithinASecondAndVeeamLockReturnsOnceTheCopierPauses) {
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   ASSERT_TRUE(gate.try_enter().entered);
   EXPECT_FALSE(gate.lease_appeared());
 
@@ -246,7 +246,7 @@ TEST_F(LeaseDirectoryTest, LeaseAppearsWithinASecondAndVeeamLockReturnsOnceTheCo
 
 TEST_F(LeaseDirectoryTest, WithoutYieldingVeeamLockWaitsForTheCopyToFinish) {
   write_config(false, 1, 0);
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   ASSERT_TRUE(gate.try_enter().entered);
   ToolRun run;
   std::thread veeam([&] { run = lock("Daily"); });
@@ -263,8 +263,8 @@ TEST_F(LeaseDirectoryTest, WithoutYieldingVeeamLockWaitsForTheCopyToFinish) {
 }
 
 TEST_F(LeaseDirectoryTest, EveryEnteredCopierIsWaitedFor) {
-  LeaseDirectory first(config_, "AAAA-AAAA");
-  LeaseDirectory second(config_, "BBBB-BBBB");
+  DirectoryVeeamGate first(config_, "AAAA-AAAA");
+  DirectoryVeeamGate second(config_, "BBBB-BBBB");
   ASSERT_TRUE(first.try_enter().entered);
   ASSERT_TRUE(second.try_enter().entered);
   ToolRun run;
@@ -296,7 +296,7 @@ TEST_F(LeaseDirectoryTest, CheckAndCreateWaitsForTheCoordinationLock) {
 
 TEST_F(LeaseDirectoryTest, ListShowsLeasesAndTheCopier) {
   ASSERT_EQ(lock("Daily").exit_code, 0);
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   // A copier that entered before the lease (the lease normally makes it leave).
   ASSERT_EQ(unlock("Daily").exit_code, 0);
   ASSERT_TRUE(gate.try_enter().entered);
@@ -311,7 +311,7 @@ TEST_F(LeaseDirectoryTest, ListShowsLeasesAndTheCopier) {
 TEST_F(LeaseDirectoryTest, StaleTemporaryFilesOfADeadWriterAreRemoved) {
   std::filesystem::create_directory(leases());
   test::write_file(leases() + "/.1-Daily-1-0.lease.tmp", "job=Da");
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   EXPECT_TRUE(gate.try_enter().entered);
   EXPECT_FALSE(std::filesystem::exists(leases() + "/.1-Daily-1-0.lease.tmp"));
 }
@@ -352,7 +352,7 @@ TEST_F(LeaseDirectoryTest, VeeamAndCopiersNeverHoldTheRepositoryAtOnce) {
   std::vector<std::thread> copiers;
   for (int i = 0; i < kCopiers; ++i) {
     copiers.emplace_back([&, i] {
-      LeaseDirectory gate(config_, "COPIER-" + std::to_string(i));
+      DirectoryVeeamGate gate(config_, "COPIER-" + std::to_string(i));
       std::mt19937 rng(static_cast<unsigned>(i) + 1);
       while (!done) {
         if (!gate.try_enter().entered) {
