@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: MIT
 // The Veeam protocol for real: the built veeam-lock / veeam-unlock binaries as separate
 // processes, DirectoryVeeamGate gates in this process, real files, flock and inotify.
+// Where a test needs veeam-lock to be waiting, it watches it wait (its looks at
+// copier.active, the system call it sleeps in), never a clock.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -19,6 +25,7 @@
 
 #include "core/config.h"
 #include "core/lease.h"
+#include "support/blocked.h"
 #include "support/loop_disk.h"
 #include "support/smtp_server.h"
 #include "sys/directory_veeam_gate.h"
@@ -39,26 +46,82 @@ struct ToolRun {
   int exit_code = -1;
   std::string out;
   std::string err;
-  std::chrono::milliseconds took{0};
   Clock::time_point ended;  // when the tool had exited: for ordering, never for speed
 };
 
-ToolRun run_tool(const std::vector<std::string>& argv) {
-  PosixProcessRunner runner;
-  const auto start = Clock::now();
-  auto process = runner.start(argv);
-  ToolRun run;
-  for (;;) {
-    const ProcessOutput chunk = process->read(1s);
-    run.out += chunk.out;
-    run.err += chunk.err;
-    if (chunk.exited) break;
+// A veeam-lock or veeam-unlock run, read as it goes.
+class RunningTool {
+ public:
+  explicit RunningTool(const std::vector<std::string>& argv) : process_(runner_.start(argv)) {}
+
+  // Whether it has exited by now; does not wait.
+  bool exited() {
+    if (!exited_) collect(0ms);
+    return exited_;
   }
-  run.exit_code = process->exit_code();
-  run.ended = Clock::now();
-  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(run.ended - start);
-  return run;
-}
+  // Waits for the end: the tools bound every wait of their own.
+  ToolRun finish() {
+    while (!exited_) collect(1s);
+    run_.exit_code = process_->exit_code();
+    return run_;
+  }
+
+ private:
+  void collect(std::chrono::milliseconds timeout) {
+    const ProcessOutput chunk = process_->read(timeout);
+    run_.out += chunk.out;
+    run_.err += chunk.err;
+    if (chunk.exited) {
+      exited_ = true;
+      run_.ended = Clock::now();
+    }
+  }
+
+  PosixProcessRunner runner_;
+  std::unique_ptr<Process> process_;
+  ToolRun run_;
+  bool exited_ = false;
+};
+
+ToolRun run_tool(const std::vector<std::string>& argv) { return RunningTool(argv).finish(); }
+
+// Counts the opens of one file: veeam-lock opens copier.active for each look at the copier
+// (the gates keep theirs open), and the coordination file once per check-and-act.
+class OpenWatch {
+ public:
+  explicit OpenWatch(const std::string& path) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    EXPECT_TRUE(fd_.valid());
+    EXPECT_GE(::inotify_add_watch(fd_.get(), path.c_str(), IN_OPEN), 0) << path;
+  }
+  // Forgets the opens so far.
+  void reset() { (void)count_queued(); }
+  // Waits until `count` more opens have happened (true), or the tool that should make them
+  // has exited, or the deadline, a safety net only.
+  bool wait_for_opens(int count, RunningTool& tool, std::chrono::seconds deadline = 60s) {
+    const auto end = Clock::now() + deadline;
+    while (count > 0 && Clock::now() < end && !tool.exited()) {
+      pollfd pfd{fd_.get(), POLLIN, 0};
+      (void)::poll(&pfd, 1, 100);
+      count -= count_queued();
+    }
+    return count - count_queued() <= 0;
+  }
+
+ private:
+  int count_queued() {
+    int opens = 0;
+    alignas(inotify_event) std::array<char, 4096> buf{};
+    ssize_t n = 0;
+    while ((n = ::read(fd_.get(), buf.data(), buf.size())) > 0)
+      for (ssize_t off = 0; off < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buf.data() + off);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+        if (event->mask & IN_OPEN) ++opens;
+      }
+    return opens;
+  }
+  UniqueFd fd_;
+};
 
 std::vector<std::string> lease_files(const std::string& dir) {
   std::vector<std::string> names;
@@ -107,13 +170,15 @@ class LeaseDirectoryTest : public ::testing::Test {
     ::chmod(config_path().c_str(), 0600);
   }
   std::string config_path() const { return dir_ + "/config.ini"; }
-  ToolRun lock(const std::string& job) {
-    return run_tool({kLockBin, "--config", config_path(), "--job", job});
+  std::vector<std::string> lock_argv(const std::string& job) const {
+    return {kLockBin, "--config", config_path(), "--job", job};
   }
+  ToolRun lock(const std::string& job) { return run_tool(lock_argv(job)); }
   ToolRun unlock(const std::string& job) {
     return run_tool({kUnlockBin, "--config", config_path(), "--job", job});
   }
   std::string leases() const { return config_.veeam_lockfiles; }
+  std::string marker() const { return leases() + "/" + std::string(kCopierMarkerName); }
 
   std::string dir_;
   Config config_;
@@ -212,25 +277,24 @@ TEST_F(LeaseDirectoryTest, LeaseAppearsWithinASecondAndVeeamLockReturnsOnceTheCo
   ASSERT_TRUE(gate.try_enter().entered);
   EXPECT_FALSE(gate.lease_appeared());
 
+  OpenWatch looks(marker());
+  RunningTool veeam(lock_argv("Daily"));
   const auto start = Clock::now();
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::chrono::milliseconds noticed{-1};
-  while (Clock::now() - start < 5s) {
+  bool noticed = false;
+  while (!noticed && Clock::now() - start < 5s) {
     gate.wait_for_change(100ms);
-    if (gate.lease_appeared()) {
-      noticed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-      break;
-    }
+    noticed = gate.lease_appeared();
   }
-  EXPECT_GE(noticed.count(), 0) << "the gate never noticed the lease within 5 s";
+  EXPECT_TRUE(noticed) << "the gate never noticed the lease within 5 s";
   EXPECT_TRUE(gate.lease_appeared());  // sticky until the next try_enter
 
-  // The copier takes 2 s to stop rsync; veeam-lock waits for it.
-  std::this_thread::sleep_until(start + 2s);
+  // The copier takes its time to stop rsync; veeam-lock waits for it: it looks when it has
+  // made its lease, looks again and, finding the copier still in, a third time.
+  ASSERT_TRUE(looks.wait_for_opens(3, veeam)) << "veeam-lock does not look for the copier";
+  EXPECT_FALSE(veeam.exited()) << "veeam-lock returned before the copier had paused";
   gate.leave();
   const auto left = Clock::now();
-  veeam.join();
+  const ToolRun run = veeam.finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("the copy to disk 1234-ABCD (pid " + std::to_string(::getpid()) +
                          ") is reading the repository; asking it to pause"),
@@ -248,13 +312,14 @@ TEST_F(LeaseDirectoryTest, WithoutYieldingVeeamLockWaitsForTheCopyToFinish) {
   write_config(false, 1, 0);
   DirectoryVeeamGate gate(config_, "1234-ABCD");
   ASSERT_TRUE(gate.try_enter().entered);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(3s);
+  OpenWatch looks(marker());
+  RunningTool veeam(lock_argv("Daily"));
+  ASSERT_TRUE(looks.wait_for_opens(3, veeam)) << "veeam-lock does not look for the copier";
   EXPECT_EQ(lease_files(leases()).size(), 1u);
+  EXPECT_FALSE(veeam.exited()) << "veeam-lock returned while the copy was still running";
   gate.leave();
   const auto left = Clock::now();
-  veeam.join();
+  const ToolRun run = veeam.finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("copy-yields-to-veeam = no: waiting up to 1 min"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("the copy finished after"), std::string::npos) << run.out;
@@ -267,14 +332,17 @@ TEST_F(LeaseDirectoryTest, EveryEnteredCopierIsWaitedFor) {
   DirectoryVeeamGate second(config_, "BBBB-BBBB");
   ASSERT_TRUE(first.try_enter().entered);
   ASSERT_TRUE(second.try_enter().entered);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(1s);
+  OpenWatch looks(marker());
+  RunningTool veeam(lock_argv("Daily"));
+  ASSERT_TRUE(looks.wait_for_opens(3, veeam)) << "veeam-lock does not look for the copiers";
   first.leave();
-  std::this_thread::sleep_for(1s);
+  // Two looks after the first copier left: the first of them found the second still in.
+  looks.reset();
+  ASSERT_TRUE(looks.wait_for_opens(2, veeam)) << "veeam-lock stopped looking for the second copier";
+  EXPECT_FALSE(veeam.exited()) << "veeam-lock returned while the second copier still read";
   second.leave();
   const auto both_left = Clock::now();
-  veeam.join();
+  const ToolRun run = veeam.finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_GE(run.ended, both_left) << "veeam-lock returned while the second copier still read";
 }
@@ -284,12 +352,17 @@ TEST_F(LeaseDirectoryTest, CheckAndCreateWaitsForTheCoordinationLock) {
   UniqueFd held(::open(config_.veeam_lockfile_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
   ASSERT_TRUE(held.valid());
   ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(1500ms);
+  OpenWatch opens(config_.veeam_lockfile_path);
+  RunningTool veeam(lock_argv("Daily"));
+  // Having opened the coordination file, veeam-lock sleeps between tries for its lock.
+  ASSERT_TRUE(opens.wait_for_opens(1, veeam)) << "veeam-lock never opened the coordination file";
+  const pid_t pid = test::child_running(kLockBin);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(test::wait_until_blocked_in(pid, pid, test::sleep_calls(), [&] { return veeam.exited(); }))
+      << "veeam-lock did not wait for the coordination lock";
   EXPECT_TRUE(lease_files(leases()).empty()) << "a lease was written without the coordination lock";
   held.reset();
-  veeam.join();
+  const ToolRun run = veeam.finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(lease_files(leases()).size(), 1u);
 }
