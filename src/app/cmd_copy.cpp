@@ -11,8 +11,8 @@
 #include "core/job.h"
 #include "core/outbox_mailer.h"
 #include "sys/curl_transport.h"
+#include "sys/directory_veeam_gate.h"
 #include "sys/flock_run_lock.h"
-#include "sys/lease_directory.h"
 #include "sys/libmount_mounter.h"
 #include "sys/log_setup.h"
 #include "sys/logind_inhibitor.h"
@@ -97,7 +97,7 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   LibmountMounter mounter;
   FlockRunLock run_lock;
   FlockJobSlots slots(config->runtime_directory);
-  LeaseDirectory veeam(*config, request.value);
+  DirectoryVeeamGate veeam(*config, request.value);
   PosixProcessRunner processes;
   PosixFileSystem fs;
   OpensslFileHasher hasher;

@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
+#include "ports/config_environment.h"
 #include "sys/ini_file.h"
 
 namespace ubc {

@@ -8,7 +8,7 @@
 #include "app/load_config.h"
 #include "core/exit_codes.h"
 #include "core/status_report.h"
-#include "sys/lease_directory.h"
+#include "sys/directory_lease_store.h"
 #include "sys/sqlite_history.h"
 #include "sys/status_file_sink.h"
 
@@ -28,7 +28,7 @@ int cmd_status(const Invocation& inv) {
     overview.jobs = read_all_status(config->runtime_directory);
     SqliteHistory history(config->state_directory);
     overview.last_runs = history.last_run_per_disk();
-    LeaseDirectory leases(*config);
+    DirectoryLeaseStore leases(*config);
     overview.leases = leases.list_leases().live;
   } catch (const std::exception& e) {
     std::cerr << inv.program << ": cannot read the status: " << e.what() << "\n";

@@ -18,7 +18,7 @@
 #include "core/outbox_mailer.h"
 #include "core/veeam_lock.h"
 #include "sys/curl_transport.h"
-#include "sys/lease_directory.h"
+#include "sys/directory_lease_store.h"
 #include "sys/outbox_directory.h"
 #include "sys/process_info.h"
 #include "sys/system_clock.h"
@@ -87,7 +87,7 @@ int run(const Invocation& inv, bool lock) {
     return kExitConfig;
   }
   const std::string host = host_name();
-  LeaseDirectory store(*config);
+  DirectoryLeaseStore store(*config);
   SystemClock clock;
   CurlTransport transport(*config, host);
   OutboxDirectory outbox(config->state_directory + "/outbox");

@@ -4,10 +4,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "ports/config_environment.h"
 
 namespace ubc {
 
@@ -96,15 +97,6 @@ struct ConfigProblem {
   int line = 0;  // 0: not tied to a line
   std::string key;  // "section.key" or "" for the file as a whole
   std::string message;  // what is wrong and what to write instead
-};
-
-// What validation may need to know of the machine; the real one asks the file system.
-class ConfigEnvironment {
- public:
-  virtual ~ConfigEnvironment() = default;
-  virtual bool is_directory(const std::string& path) const = 0;
-  // Permission bits of the file, or nullopt if it cannot be read.
-  virtual std::optional<unsigned> file_mode(const std::string& path) const = 0;
 };
 
 struct ConfigResult {

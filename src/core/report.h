@@ -8,14 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace ubc {
+#include "ports/device_finder.h"
 
-struct BlockDevice {
-  std::string devnode;  // /dev/sdb1
-  std::string uuid;     // filesystem UUID as udev reports it
-  std::string label;    // filesystem label, may be empty; untrusted data
-  std::string fstype;   // ext4, xfs, btrfs, exfat, vfat, ntfs3, ...
-};
+namespace ubc {
 
 enum class Outcome {
   success,          // copy complete, no warnings

@@ -52,6 +52,13 @@ void warn_expired(const VeeamCommandEnv& env, const std::string& program, const 
             ": its post-job script never ran");
 }
 
+// The binaries check --job before anything else; this guards the other callers.
+bool usable_job_name(const VeeamCommandEnv& env, const std::string& program, const std::string& job) {
+  const auto problem = job_name_problem(job);
+  if (problem) say(env.err, program, "bad --job: " + *problem);
+  return !problem;
+}
+
 std::string paragraphs(std::initializer_list<std::string> parts) {
   std::string text;
   for (const auto& part : parts) {
@@ -196,10 +203,7 @@ std::string describe_copier(const CopierState& copier) {
 }
 
 int run_veeam_lock(const VeeamCommandEnv& env, const std::string& job) {
-  if (const auto problem = job_name_problem(job)) {
-    say(env.err, "veeam-lock", "bad --job: " + *problem);
-    return kExitUsage;
-  }
+  if (!usable_job_name(env, "veeam-lock", job)) return kExitUsage;
   LeaseCreated created;
   try {
     created = env.store.create_lease(job);
@@ -218,10 +222,7 @@ int run_veeam_lock(const VeeamCommandEnv& env, const std::string& job) {
 }
 
 int run_veeam_unlock(const VeeamCommandEnv& env, const std::string& job) {
-  if (const auto problem = job_name_problem(job)) {
-    say(env.err, "veeam-unlock", "bad --job: " + *problem);
-    return kExitUsage;
-  }
+  if (!usable_job_name(env, "veeam-unlock", job)) return kExitUsage;
   LeaseRemoval removal;
   try {
     removal = env.store.remove_oldest_lease(job);

@@ -5,9 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "core/report.h"
-
 namespace ubc {
+
+struct BlockDevice {
+  std::string devnode;  // /dev/sdb1
+  std::string uuid;     // filesystem UUID as udev reports it
+  std::string label;    // filesystem label, may be empty; untrusted data
+  std::string fstype;   // ext4, xfs, btrfs, exfat, vfat, ntfs3, ...
+};
 
 // Block devices and their filesystems, as udev knows them.
 class DeviceFinder {

@@ -24,8 +24,9 @@ struct GateResult {
   std::vector<Lease> expired;     // expired leases found and removed (warn about them)
 };
 
-// The copier's side of the Veeam protocol. Check-and-enter happens under the coordination
-// flock, so a copy and a Veeam job can never both believe they have the repository.
+// The copier's side of the Veeam protocol (docs/veeam-protocol.md); the real one is
+// sys/directory_veeam_gate. Check-and-enter happens under the coordination flock, so a copy
+// and a Veeam job can never both believe they have the repository.
 class VeeamGate {
  public:
   virtual ~VeeamGate() = default;

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "core/config.h"
+#include "ports/config_environment.h"
 
 namespace ubc {
 

@@ -1,130 +1,39 @@
 // SPDX-License-Identifier: MIT
-// The Veeam protocol for real: the built veeam-lock / veeam-unlock binaries as separate
-// processes, LeaseDirectory gates in this process, real files, flock and inotify.
-#include "sys/lease_directory.h"
-
+// The lease directory for real (support/lease_fixture.h): leases taken and given back by
+// the built veeam-lock / veeam-unlock, gates in this process.
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
+#include <ctime>
 #include <filesystem>
-#include <mutex>
-#include <random>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "core/lease.h"
+#include "support/lease_fixture.h"
 #include "support/loop_disk.h"
 #include "support/smtp_server.h"
-#include "sys/posix_process_runner.h"
+#include "sys/directory_veeam_gate.h"
 #include "sys/process_info.h"
-#include "sys/unique_fd.h"
 
 namespace ubc {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-const std::string kLockBin = std::string(UBC_BIN_DIR) + "/veeam-lock";
-const std::string kUnlockBin = std::string(UBC_BIN_DIR) + "/veeam-unlock";
-
-struct ToolRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::chrono::milliseconds took{0};
-  Clock::time_point ended;  // when the tool had exited: for ordering, never for speed
-};
-
-ToolRun run_tool(const std::vector<std::string>& argv) {
-  PosixProcessRunner runner;
-  const auto start = Clock::now();
-  auto process = runner.start(argv);
-  ToolRun run;
-  for (;;) {
-    const ProcessOutput chunk = process->read(1s);
-    run.out += chunk.out;
-    run.err += chunk.err;
-    if (chunk.exited) break;
-  }
-  run.exit_code = process->exit_code();
-  run.ended = Clock::now();
-  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(run.ended - start);
-  return run;
-}
-
-std::vector<std::string> lease_files(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (const std::string name = entry.path().filename().string(); is_lease_file_name(name))
-      names.push_back(name);
-  return names;
-}
-
-class LeaseDirectoryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(kLockBin) && std::filesystem::exists(kUnlockBin))
-        << "build the binaries first: cmake --build BUILD --target veeam-lock veeam-unlock";
-    dir_ = test::make_temp_dir("ubc-lease");
-    for (const char* sub : {"src", "mnt", "state", "run"})
-      std::filesystem::create_directory(dir_ + "/" + sub);
-    config_.veeam_lockfiles = dir_ + "/leases";
-    config_.veeam_lockfile_path = config_.veeam_lockfiles + "/coordination.lock";
-    config_.veeam_lease_ttl_hours = 24;
-    write_config(true, 1, 0);
-  }
-  void TearDown() override { test::remove_tree(dir_); }
-
-  // The config the binaries read: the same lease directory as config_.
-  void write_config(bool yields, int wait_minutes, int smtp_port) {
-    const int port = smtp_port > 0 ? smtp_port : test::free_port();
-    std::string ini = "[Backup]\n";
-    ini += "filesystem-ids-and-notification-mail-addresses = 1234-ABCD\n";
-    ini += "backup-source = " + dir_ + "/src\n";
-    ini += "backup-destination = " + dir_ + "/mnt\n";
-    ini += "state-directory = " + dir_ + "/state\n";
-    ini += "runtime-directory = " + dir_ + "/run\n";
-    ini += std::string("copy-yields-to-veeam = ") + (yields ? "yes" : "no") + "\n";
-    ini += "veeam-lease-ttl-hours = 24\n";
-    ini += "[VEEAM]\n";
-    ini += "veeam-lockfiles = " + config_.veeam_lockfiles + "\n";
-    ini += "wait-for-backup-minutes = " + std::to_string(wait_minutes) + "\n";
-    ini += "[Mail]\n";
-    ini += "to-mail-addresses-sysop = ops@example.com\n";
-    ini += "from-mail-address = copier@example.com\n";
-    ini += "server = 127.0.0.1\n";
-    ini += "port = " + std::to_string(port) + "\n";
-    ini += "security = none\n";
-    test::write_file(config_path(), ini);
-    ::chmod(config_path().c_str(), 0600);
-  }
-  std::string config_path() const { return dir_ + "/config.ini"; }
-  ToolRun lock(const std::string& job) {
-    return run_tool({kLockBin, "--config", config_path(), "--job", job});
-  }
-  ToolRun unlock(const std::string& job) {
-    return run_tool({kUnlockBin, "--config", config_path(), "--job", job});
-  }
-  std::string leases() const { return config_.veeam_lockfiles; }
-
-  std::string dir_;
-  Config config_;
-};
+using test::LeaseDirectoryTest;
+using test::lease_files;
+using test::ToolRun;
+using test::run_tool;
+using test::kLockBin;
 
 TEST_F(LeaseDirectoryTest, ALeaseKeepsTheCopierOutUntilItIsGivenBack) {
   const ToolRun taken = lock("Daily backup");
   ASSERT_EQ(taken.exit_code, 0) << taken.err;
   EXPECT_NE(taken.out.find("veeam-lock: lease taken for job 'Daily backup'"), std::string::npos) << taken.out;
 
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   GateResult r = gate.try_enter();
   EXPECT_FALSE(r.entered);
   ASSERT_EQ(r.live.size(), 1u);
@@ -144,7 +53,7 @@ TEST_F(LeaseDirectoryTest, OverlappingRunsOfAJobEachHoldALease) {
   ASSERT_EQ(lock("Daily").exit_code, 0);
   ASSERT_EQ(lock("Weekly").exit_code, 0);
   EXPECT_EQ(lease_files(leases()).size(), 3u);
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   ASSERT_EQ(unlock("Daily").exit_code, 0);
   EXPECT_EQ(gate.try_enter().live.size(), 2u);
   ASSERT_EQ(unlock("Weekly").exit_code, 0);
@@ -160,7 +69,7 @@ TEST_F(LeaseDirectoryTest, ExpiredLeasesAreRemovedAndReported) {
   Lease old = make_lease("Nightly", "vbr01", 99, now - 30 * 3600, 24);
   test::write_file(leases() + "/old.lease", format_lease(old));
 
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   const GateResult r = gate.try_enter();
   EXPECT_TRUE(r.entered);
   ASSERT_EQ(r.expired.size(), 1u);
@@ -183,7 +92,7 @@ TEST_F(LeaseDirectoryTest, AnUnreadableLeaseCountsAsLiveUntilATtlAfterItsLastCha
   const std::string junk = leases() + "/junk.lease";
   test::write_file(junk, "this is not a lease\n");
   ASSERT_EQ(::symlink("/etc/shadow", (leases() + "/link.lease").c_str()), 0);
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   GateResult r = gate.try_enter();
   EXPECT_FALSE(r.entered);
   ASSERT_EQ(r.live.size(), 2u);
@@ -207,96 +116,9 @@ TEST_F(LeaseDirectoryTest, UnlockWithoutALeaseWarnsAndSucceeds) {
   EXPECT_NE(run.err.find("veeam-unlock: warning: job 'Daily' holds no lease"), std::string::npos) << run.err;
 }
 
-TEST_F(LeaseDirectoryTest, LeaseAppearsWithinASecondAndVeeamLockReturnsOnceTheCopierPauses) {
-  LeaseDirectory gate(config_, "1234-ABCD");
-  ASSERT_TRUE(gate.try_enter().entered);
-  EXPECT_FALSE(gate.lease_appeared());
-
-  const auto start = Clock::now();
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::chrono::milliseconds noticed{-1};
-  while (Clock::now() - start < 5s) {
-    gate.wait_for_change(100ms);
-    if (gate.lease_appeared()) {
-      noticed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-      break;
-    }
-  }
-  EXPECT_GE(noticed.count(), 0) << "the gate never noticed the lease within 5 s";
-  EXPECT_TRUE(gate.lease_appeared());  // sticky until the next try_enter
-
-  // The copier takes 2 s to stop rsync; veeam-lock waits for it.
-  std::this_thread::sleep_until(start + 2s);
-  gate.leave();
-  const auto left = Clock::now();
-  veeam.join();
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("the copy to disk 1234-ABCD (pid " + std::to_string(::getpid()) +
-                         ") is reading the repository; asking it to pause"),
-            std::string::npos)
-      << run.out;
-  EXPECT_NE(run.out.find("copy paused after"), std::string::npos) << run.out;
-  EXPECT_GE(run.ended, left) << "veeam-lock returned before the copier had paused";
-
-  const GateResult r = gate.try_enter();
-  EXPECT_FALSE(r.entered);
-  EXPECT_FALSE(gate.lease_appeared());
-}
-
-TEST_F(LeaseDirectoryTest, WithoutYieldingVeeamLockWaitsForTheCopyToFinish) {
-  write_config(false, 1, 0);
-  LeaseDirectory gate(config_, "1234-ABCD");
-  ASSERT_TRUE(gate.try_enter().entered);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(3s);
-  EXPECT_EQ(lease_files(leases()).size(), 1u);
-  gate.leave();
-  const auto left = Clock::now();
-  veeam.join();
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("copy-yields-to-veeam = no: waiting up to 1 min"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("the copy finished after"), std::string::npos) << run.out;
-  EXPECT_GE(run.ended, left) << "veeam-lock returned while the copy was still running";
-  EXPECT_EQ(lease_files(leases()).size(), 1u);
-}
-
-TEST_F(LeaseDirectoryTest, EveryEnteredCopierIsWaitedFor) {
-  LeaseDirectory first(config_, "AAAA-AAAA");
-  LeaseDirectory second(config_, "BBBB-BBBB");
-  ASSERT_TRUE(first.try_enter().entered);
-  ASSERT_TRUE(second.try_enter().entered);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(1s);
-  first.leave();
-  std::this_thread::sleep_for(1s);
-  second.leave();
-  const auto both_left = Clock::now();
-  veeam.join();
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_GE(run.ended, both_left) << "veeam-lock returned while the second copier still read";
-}
-
-TEST_F(LeaseDirectoryTest, CheckAndCreateWaitsForTheCoordinationLock) {
-  std::filesystem::create_directory(leases());
-  UniqueFd held(::open(config_.veeam_lockfile_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
-  ASSERT_TRUE(held.valid());
-  ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
-  ToolRun run;
-  std::thread veeam([&] { run = lock("Daily"); });
-  std::this_thread::sleep_for(1500ms);
-  EXPECT_TRUE(lease_files(leases()).empty()) << "a lease was written without the coordination lock";
-  held.reset();
-  veeam.join();
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(lease_files(leases()).size(), 1u);
-}
-
 TEST_F(LeaseDirectoryTest, ListShowsLeasesAndTheCopier) {
   ASSERT_EQ(lock("Daily").exit_code, 0);
-  LeaseDirectory gate(config_, "1234-ABCD");
+  DirectoryVeeamGate gate(config_, "1234-ABCD");
   // A copier that entered before the lease (the lease normally makes it leave).
   ASSERT_EQ(unlock("Daily").exit_code, 0);
   ASSERT_TRUE(gate.try_enter().entered);
@@ -311,7 +133,7 @@ TEST_F(LeaseDirectoryTest, ListShowsLeasesAndTheCopier) {
 TEST_F(LeaseDirectoryTest, StaleTemporaryFilesOfADeadWriterAreRemoved) {
   std::filesystem::create_directory(leases());
   test::write_file(leases() + "/.1-Daily-1-0.lease.tmp", "job=Da");
-  LeaseDirectory gate(config_);
+  DirectoryVeeamGate gate(config_);
   EXPECT_TRUE(gate.try_enter().entered);
   EXPECT_FALSE(std::filesystem::exists(leases() + "/.1-Daily-1-0.lease.tmp"));
 }
@@ -336,91 +158,6 @@ TEST_F(LeaseDirectoryTest, FailingToCreateTheLeaseFailsAndMails) {
 // whenever they can and yield like the job does. Each side counts itself in only after
 // its own step succeeded and out before giving back, so any moment both counts are
 // non-zero is a real overlap.
-TEST_F(LeaseDirectoryTest, VeeamAndCopiersNeverHoldTheRepositoryAtOnce) {
-  constexpr int kVeeamRuns = 50;
-  constexpr int kCopiers = 4;
-  std::atomic<int> veeam_in{0};
-  std::atomic<int> copiers_in{0};
-  std::atomic<int> violations{0};
-  std::atomic<int> entries{0};
-  std::atomic<int> pauses{0};
-  std::atomic<int> failed_runs{0};
-  std::atomic<bool> done{false};
-  std::string first_failure;
-  std::mutex failure_mutex;
-
-  std::vector<std::thread> copiers;
-  for (int i = 0; i < kCopiers; ++i) {
-    copiers.emplace_back([&, i] {
-      LeaseDirectory gate(config_, "COPIER-" + std::to_string(i));
-      std::mt19937 rng(static_cast<unsigned>(i) + 1);
-      while (!done) {
-        if (!gate.try_enter().entered) {
-          gate.wait_for_change(std::chrono::milliseconds(rng() % 20));
-          continue;
-        }
-        ++entries;
-        ++copiers_in;
-        // Reads on until a lease arrives, as a copy would: most leases find a copier in.
-        const auto until = Clock::now() + std::chrono::milliseconds(100 + rng() % 200);
-        bool yielding = false;
-        while (!yielding && Clock::now() < until) {
-          if (veeam_in.load() != 0) ++violations;
-          yielding = gate.lease_appeared();
-          std::this_thread::sleep_for(1ms);
-        }
-        if (yielding) {
-          // Stopping rsync takes a while, and it reads on meanwhile: a veeam-lock that
-          // returned without waiting for leave() is caught here.
-          ++pauses;
-          const auto stopped = Clock::now() + std::chrono::milliseconds(20 + rng() % 60);
-          while (Clock::now() < stopped) {
-            if (veeam_in.load() != 0) ++violations;
-            std::this_thread::sleep_for(1ms);
-          }
-        }
-        --copiers_in;
-        gate.leave();
-      }
-    });
-  }
-
-  std::vector<std::thread> veeam;
-  for (int i = 0; i < kVeeamRuns; ++i) {
-    veeam.emplace_back([&, i] {
-      std::mt19937 rng(static_cast<unsigned>(i) + 1000);
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 5000));
-      const std::string job = "job " + std::to_string(i % 5);
-      const ToolRun taken = lock(job);
-      if (taken.exit_code != 0) {
-        ++failed_runs;
-        const std::lock_guard guard(failure_mutex);
-        first_failure = taken.err;
-        return;
-      }
-      ++veeam_in;
-      if (copiers_in.load() != 0) ++violations;
-      const auto until = Clock::now() + std::chrono::milliseconds(rng() % 40);
-      while (Clock::now() < until) {
-        if (copiers_in.load() != 0) ++violations;
-        std::this_thread::sleep_for(1ms);
-      }
-      --veeam_in;
-      if (unlock(job).exit_code != 0) ++failed_runs;
-    });
-  }
-  for (auto& t : veeam) t.join();
-  done = true;
-  for (auto& t : copiers) t.join();
-
-  RecordProperty("copier_entries", entries.load());
-  RecordProperty("copier_pauses", pauses.load());
-  EXPECT_EQ(violations.load(), 0);
-  EXPECT_EQ(failed_runs.load(), 0) << first_failure;
-  EXPECT_GT(entries.load(), 10) << "the copiers hardly ran: no race was tested";
-  EXPECT_GE(pauses.load(), 10) << "leases rarely arrived while a copier was in: no race was tested";
-  EXPECT_TRUE(lease_files(leases()).empty());
-}
 
 }  // namespace
 }  // namespace ubc

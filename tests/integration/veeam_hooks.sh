@@ -203,7 +203,7 @@ same "ssh: lease" "$(lease_jobs)" "Backup Job 1|"
 expect "ssh: post-job" 0 remote "$hooks/veeam-agent-post-job.sh"
 same "ssh: given back" "$(lease_jobs)" ""
 
-# A copier reading the repository (holding copier.active shared, as LeaseDirectory does)
+# A copier reading the repository (holding copier.active shared, as DirectoryVeeamGate does)
 # that pauses after 2 s: the pre-job script returns once it has.
 mkdir -p "$leases"
 flock --shared "$leases/copier.active" sleep 2 &

@@ -13,6 +13,7 @@
 #include "core/lease.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_recorders.h"
+#include "ports/lease_store.h"
 
 namespace ubc {
 namespace {

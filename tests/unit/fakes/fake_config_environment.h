@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "core/config.h"
+#include "ports/config_environment.h"
 
 namespace ubc::test {
 

@@ -13,10 +13,11 @@
 
 namespace ubc::test {
 
-// The Veeam lease directory as the job sees it, with the same rules as LeaseDirectory:
-// try_enter is refused while leases_ holds a lease, try_enter while entered leaves first,
-// lease_appeared() is sticky until the next try_enter. Time passes in wait_for_change()
-// when a FakeClock is attached, so waits for Veeam end in tests.
+// The Veeam lease directory as the job sees it, held to DirectoryVeeamGate's rules by one
+// contract suite (tests/integration/veeam_gate_test.cpp): try_enter is refused while
+// leases_ holds a lease, try_enter while entered leaves first, lease_appeared() is sticky
+// until the next try_enter. Time passes in wait_for_change() when a FakeClock is
+// attached, so waits for Veeam end in tests.
 class FakeVeeamGate final : public VeeamGate {
  public:
   GateResult try_enter() override {
