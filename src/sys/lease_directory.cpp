@@ -169,7 +169,7 @@ std::optional<Lease> LeaseDirectory::read_lease(int dir_fd, const std::string& n
   return lease;
 }
 
-LeaseDirectory::Scan LeaseDirectory::scan_and_clean(int dir_fd) {
+LeaseDirectory::Names LeaseDirectory::read_names(int dir_fd) {
   const int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (dup_fd < 0) throw errno_error("fcntl(F_DUPFD_CLOEXEC)", directory_);
   DirPtr dir(::fdopendir(dup_fd));
@@ -178,8 +178,7 @@ LeaseDirectory::Scan LeaseDirectory::scan_and_clean(int dir_fd) {
     (void)::close(dup_fd);
     throw errno_error("fdopendir", directory_, error);
   }
-  std::vector<std::string> names;
-  std::vector<std::string> stale_temps;
+  Names names;
   for (;;) {
     errno = 0;
     const dirent* entry = ::readdir(dir.get());
@@ -188,25 +187,48 @@ LeaseDirectory::Scan LeaseDirectory::scan_and_clean(int dir_fd) {
       break;
     }
     const std::string_view name = entry->d_name;
-    if (is_lease_file_name(name)) names.emplace_back(name);
-    // Leases are written under the coordination lock we hold, so a temporary file seen
-    // now is what a writer left behind when it died.
+    if (is_lease_file_name(name)) names.leases.emplace_back(name);
     else if (name.starts_with('.') && name.ends_with(std::string(kLeaseSuffix) + std::string(kTempSuffix)))
-      stale_temps.emplace_back(name);
+      names.temps.emplace_back(name);
   }
-  for (const auto& name : stale_temps) (void)::unlinkat(dir_fd, name.c_str(), 0);
+  return names;
+}
 
+std::vector<Lease> LeaseDirectory::read_leases(int dir_fd, const std::vector<std::string>& names) {
   std::vector<Lease> leases;
   for (const auto& name : names)
     if (auto lease = read_lease(dir_fd, name)) leases.push_back(std::move(*lease));
-  LeasesByExpiry split = split_by_expiry(std::move(leases), now_unix());
+  return leases;
+}
+
+void LeaseDirectory::sort_by_creation(std::vector<Lease>& leases) {
+  std::sort(leases.begin(), leases.end(), [](const Lease& a, const Lease& b) {
+    return std::tie(a.created_at, a.file) < std::tie(b.created_at, b.file);
+  });
+}
+
+LeaseDirectory::Scan LeaseDirectory::scan_and_clean(int dir_fd) {
+  const Names names = read_names(dir_fd);
+  // Leases are written under the coordination lock we hold, so a temporary file seen now
+  // is what a writer left behind when it died.
+  for (const auto& name : names.temps) (void)::unlinkat(dir_fd, name.c_str(), 0);
+  LeasesByExpiry split = split_by_expiry(read_leases(dir_fd, names.leases), now_unix());
   for (const auto& lease : split.expired)
     if (::unlinkat(dir_fd, lease.file.c_str(), 0) < 0 && errno != ENOENT)
       throw errno_error("unlink", join(directory_, lease.file));
-  std::sort(split.live.begin(), split.live.end(), [](const Lease& a, const Lease& b) {
-    return std::tie(a.created_at, a.file) < std::tie(b.created_at, b.file);
-  });
+  sort_by_creation(split.live);
   return Scan{std::move(split.live), std::move(split.expired)};
+}
+
+std::vector<Lease> LeaseDirectory::read_live_leases() {
+  UniqueFd dir(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ENOENT) return {};
+    throw errno_error("open", directory_);
+  }
+  std::vector<Lease> live = split_by_expiry(read_leases(dir.get(), read_names(dir.get()).leases), now_unix()).live;
+  sort_by_creation(live);
+  return live;
 }
 
 Lease LeaseDirectory::write_lease(int dir_fd, const std::string& job) {

@@ -86,6 +86,11 @@ class LeaseDirectory final : public VeeamGate, public LeaseStore {
   LeaseRemoval remove_oldest_lease(const std::string& job) override;
   LeaseListing list_leases() override;
 
+  // The live leases, for those who only look (`status`, `serve`): no lock is taken and
+  // nothing is created or removed, so it works without write access. Expired leases are
+  // left out but stay until a copier or veeam-lock cleans up.
+  std::vector<Lease> read_live_leases();
+
   const std::string& directory() const { return directory_; }
   const std::string& coordination_path() const { return coordination_path_; }
 
@@ -95,7 +100,15 @@ class LeaseDirectory final : public VeeamGate, public LeaseStore {
     std::vector<Lease> expired;  // already removed
   };
 
+  struct Names {
+    std::vector<std::string> leases;
+    std::vector<std::string> temps;  // temporary files of lease writers
+  };
+
   UniqueFd open_directory();
+  Names read_names(int dir_fd);
+  std::vector<Lease> read_leases(int dir_fd, const std::vector<std::string>& names);
+  static void sort_by_creation(std::vector<Lease>& leases);
   // Reads every lease, removes the expired ones. Caller holds the coordination lock.
   Scan scan_and_clean(int dir_fd);
   // nullopt when the file vanished; a file that cannot be read or parsed is a lease of
