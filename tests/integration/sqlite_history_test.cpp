@@ -334,5 +334,23 @@ TEST_F(SqliteHistoryTest, AnUnprivilegedReaderInTheDirectorysGroupReadsTheHistor
   }
 }
 
+TEST_F(SqliteHistoryTest, AReaderThatCannotFindTheWalFilesSaysWhichItNeeds) {
+  // Made by another program (the sqlite3 tool), which deletes -wal and -shm on close.
+  make_version_1_database(state_);
+  ASSERT_EQ(::chmod(state_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((state_ + "/history.db").c_str(), 0644), 0);
+  const auto codes = test::run_in_children(1, [&](int) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) return 3;
+    try {
+      (void)SqliteHistory(state_, HistoryAccess::read_only).recent(1);
+      return 0;
+    } catch (const std::system_error& e) {
+      return std::string(e.what()).find("needs history.db-wal and history.db-shm") != std::string::npos ? 7 : 1;
+    }
+  });
+  EXPECT_EQ(codes.at(0), 7) << "a clear error, not rows and not another failure";
+}
+
 }  // namespace
 }  // namespace ubc
