@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Installs what surrounds the binaries: the udev rule, the systemd unit, the tmpfiles
+# Installs what surrounds the binaries: the udev rule, the systemd units, the tmpfiles
 # snippet, the man pages, the Veeam job scripts, the state directory and the configuration
 # file.
 #
@@ -27,7 +27,9 @@ set(UBC_TMPFILES_DIR "${ubc_tmpfiles_dir}" CACHE PATH "Where the tmpfiles.d snip
 
 install(FILES ${PROJECT_SOURCE_DIR}/udev/90-usb-backup-copier.rules
   DESTINATION ${UBC_UDEV_RULES_DIR})
-install(FILES ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier@.service
+install(FILES
+  ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier@.service
+  ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier-web.service
   DESTINATION ${UBC_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier.tmpfiles
   DESTINATION ${UBC_TMPFILES_DIR} RENAME usb-backup-copier.conf)

@@ -6,11 +6,10 @@
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/load_config.h"
+#include "app/status_overview.h"
 #include "core/exit_codes.h"
 #include "core/status_report.h"
-#include "sys/directory_lease_store.h"
 #include "sys/sqlite_history.h"
-#include "sys/status_file_sink.h"
 
 namespace ubc {
 
@@ -23,13 +22,9 @@ int cmd_status(const Invocation& inv) {
   const auto config = load_config_or_report(inv.config_path);
   if (!config) return kExitConfig;
   StatusOverview overview;
-  overview.now = static_cast<std::int64_t>(std::time(nullptr));
   try {
-    overview.jobs = read_all_status(config->runtime_directory);
-    SqliteHistory history(config->state_directory);
-    overview.last_runs = history.last_run_per_disk();
-    DirectoryLeaseStore leases(*config);
-    overview.leases = leases.list_leases().live;
+    SqliteHistory history(config->state_directory, HistoryAccess::read_only);
+    overview = gather_status(*config, history, static_cast<std::int64_t>(std::time(nullptr)));
   } catch (const std::exception& e) {
     std::cerr << inv.program << ": cannot read the status: " << e.what() << "\n";
     return kExitFailed;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// usb-backup-copier: copy, verify, match, check-config, status.
+// usb-backup-copier: copy, verify, match, check-config, status, serve.
 #include <iostream>
 
 #include "app/cli.h"
@@ -18,6 +18,8 @@ constexpr const char* kUsage =
     "  match UUID          exit 0 if UUID is whitelisted, 1 if not (silent)\n"
     "  check-config        validate the configuration; exit 78 on errors\n"
     "  status [--json]     running and queued copies, and every disk's last run\n"
+    "  serve               the status page, /api/status, /api/runs and /metrics on\n"
+    "                      webhost:webport (read-only)\n"
     "  --version, --help\n"
     "The configuration is --config PATH, else $USB_BACKUP_COPIER_CONFIG, else\n"
     "/etc/usb-backup-copier/config.ini.\n";
@@ -40,6 +42,7 @@ int dispatch(const ubc::Invocation& whole) {
   if (command == "match") return ubc::cmd_match(inv);
   if (command == "check-config") return ubc::cmd_check_config(inv);
   if (command == "status") return ubc::cmd_status(inv);
+  if (command == "serve") return ubc::cmd_serve(inv);
   return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
 }
 

@@ -152,6 +152,7 @@ void Job::conclude() {
   for (const auto& warning : kept.warnings) warn(warning);
   if (report_.outcome == Outcome::success && !report_.warnings.empty()) report_.outcome = Outcome::warning;
   try {
+    report_.run_log = run_log_->text();  // the history keeps the log as it stands now
     ports_.history.record(report_);
   } catch (const std::exception& e) {
     // The copy's result stands; the mail below tells that the history lacks this run.

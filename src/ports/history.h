@@ -30,6 +30,7 @@ struct HistoryRow {
   std::string warnings;  // one per line
   std::string action = "copy";  // "copy" or "verify"
   std::optional<HistoryVerification> verification;  // nothing was read back
+  std::int64_t id = 0;  // the row's id in the history; names its log (History::run_log)
 };
 
 // One row per run (state-directory/history.db).
@@ -39,7 +40,14 @@ class History {
   virtual void record(const JobReport& report) = 0;
   // The newest run of every disk, newest first.
   virtual std::vector<HistoryRow> last_run_per_disk() = 0;
+  // The newest good copy (outcome success or warning, action copy) of every disk, newest
+  // first: the run a restore would rely on, which the newest run need not be.
+  virtual std::vector<HistoryRow> last_success_per_disk() = 0;
+  // Newest first, at most limit rows.
   virtual std::vector<HistoryRow> recent(int limit) = 0;
+  // The log of run `id` as it was stored (see cap_run_log); nullopt when there is no such
+  // run or it has no log (runs recorded before logs were kept).
+  virtual std::optional<std::string> run_log(std::int64_t id) = 0;
 };
 
 }  // namespace ubc

@@ -91,6 +91,51 @@ std::optional<Lease> read_lease(int dir_fd, const LeaseDirectorySettings& settin
   return lease;
 }
 
+struct LeaseNames {
+  std::vector<std::string> leases;
+  std::vector<std::string> temps;  // ".<lease>.tmp": a writer's unfinished file
+};
+
+LeaseNames list_lease_names(int dir_fd, const std::string& directory) {
+  const int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) throw errno_error("fcntl(F_DUPFD_CLOEXEC)", directory);
+  DirPtr dir(::fdopendir(dup_fd));
+  if (!dir) {
+    const int error = errno;
+    (void)::close(dup_fd);
+    throw errno_error("fdopendir", directory, error);
+  }
+  LeaseNames names;
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir.get());
+    if (entry == nullptr) {
+      if (errno != 0) throw errno_error("readdir", directory);
+      break;
+    }
+    const std::string_view name = entry->d_name;
+    if (is_lease_file_name(name))
+      names.leases.emplace_back(name);
+    else if (name.starts_with('.') && name.ends_with(std::string(kLeaseSuffix) + ".tmp"))
+      names.temps.emplace_back(name);
+  }
+  return names;
+}
+
+std::vector<Lease> read_leases(int dir_fd, const LeaseDirectorySettings& settings,
+                               const std::vector<std::string>& names) {
+  std::vector<Lease> leases;
+  for (const auto& name : names)
+    if (auto lease = read_lease(dir_fd, settings, name)) leases.push_back(std::move(*lease));
+  return leases;
+}
+
+void sort_by_creation(std::vector<Lease>& leases) {
+  std::sort(leases.begin(), leases.end(), [](const Lease& a, const Lease& b) {
+    return std::tie(a.created_at, a.file) < std::tie(b.created_at, b.file);
+  });
+}
+
 }  // namespace
 
 LeaseDirectorySettings::LeaseDirectorySettings(const Config& config)
@@ -122,41 +167,29 @@ bool LockedLeaseDirectory::remove(const std::string& name) {
 }
 
 LeaseScan LockedLeaseDirectory::scan_and_clean() {
-  const int dup_fd = ::fcntl(dir_.get(), F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) throw errno_error("fcntl(F_DUPFD_CLOEXEC)", settings_.directory);
-  DirPtr dir(::fdopendir(dup_fd));
-  if (!dir) {
-    const int error = errno;
-    (void)::close(dup_fd);
-    throw errno_error("fdopendir", settings_.directory, error);
-  }
-  std::vector<std::string> names;
-  std::vector<std::string> stale_temps;
-  for (;;) {
-    errno = 0;
-    const dirent* entry = ::readdir(dir.get());
-    if (entry == nullptr) {
-      if (errno != 0) throw errno_error("readdir", settings_.directory);
-      break;
-    }
-    const std::string_view name = entry->d_name;
-    if (is_lease_file_name(name)) names.emplace_back(name);
-    // Leases are written (write_file_atomic_at: ".<name>.tmp", then renamed) under the
-    // coordination lock we hold, so a temporary file seen now is a dead writer's.
-    else if (name.starts_with('.') && name.ends_with(std::string(kLeaseSuffix) + ".tmp"))
-      stale_temps.emplace_back(name);
-  }
-  for (const auto& name : stale_temps) (void)::unlinkat(dir_.get(), name.c_str(), 0);
-
-  std::vector<Lease> leases;
-  for (const auto& name : names)
-    if (auto lease = read_lease(dir_.get(), settings_, name)) leases.push_back(std::move(*lease));
-  LeasesByExpiry split = split_by_expiry(std::move(leases), static_cast<std::int64_t>(std::time(nullptr)));
+  const LeaseNames names = list_lease_names(dir_.get(), settings_.directory);
+  // Leases are written (write_file_atomic_at: ".<name>.tmp", then renamed) under the
+  // coordination lock we hold, so a temporary file seen now is a dead writer's.
+  for (const auto& name : names.temps) (void)::unlinkat(dir_.get(), name.c_str(), 0);
+  LeasesByExpiry split =
+      split_by_expiry(read_leases(dir_.get(), settings_, names.leases), static_cast<std::int64_t>(std::time(nullptr)));
   for (const auto& lease : split.expired) (void)remove(lease.file);
-  std::sort(split.live.begin(), split.live.end(), [](const Lease& a, const Lease& b) {
-    return std::tie(a.created_at, a.file) < std::tie(b.created_at, b.file);
-  });
+  sort_by_creation(split.live);
   return LeaseScan{std::move(split.live), std::move(split.expired)};
+}
+
+std::vector<Lease> read_live_leases(const LeaseDirectorySettings& settings) {
+  UniqueFd dir(::open(settings.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ENOENT) return {};
+    throw errno_error("open", settings.directory);
+  }
+  const LeaseNames names = list_lease_names(dir.get(), settings.directory);
+  std::vector<Lease> live = split_by_expiry(read_leases(dir.get(), settings, names.leases),
+                                            static_cast<std::int64_t>(std::time(nullptr)))
+                                .live;
+  sort_by_creation(live);
+  return live;
 }
 
 }  // namespace ubc

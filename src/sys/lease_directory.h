@@ -55,4 +55,9 @@ class LockedLeaseDirectory {
   UniqueFd lock_;
 };
 
+// The live leases, for those who only look (`status`, `serve`): no lock is taken and
+// nothing is created or removed, so it works without write access. Expired leases are
+// left out but stay until a copier or veeam-lock cleans up.
+std::vector<Lease> read_live_leases(const LeaseDirectorySettings& settings);
+
 }  // namespace ubc

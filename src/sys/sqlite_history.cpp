@@ -2,16 +2,21 @@
 #include "sys/sqlite_history.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <utility>
 
 #include "core/text.h"
+#include "core/history_log.h"
+#include "sys/unique_fd.h"
 
 namespace ubc {
 
@@ -64,11 +69,20 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE runs ADD COLUMN verify_mismatches INTEGER;"
     "ALTER TABLE runs ADD COLUMN verify_seconds INTEGER;"
     "PRAGMA user_version = 1;",
+    // 2: the run's log (cap_run_log), shown by the web page. NULL: recorded without one.
+    "ALTER TABLE runs ADD COLUMN run_log TEXT;"
+    "PRAGMA user_version = 2;",
 };
+constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
 
-constexpr const char* kColumns =
-    "uuid, label, started_at, finished_at, outcome, reason, bytes, files, free_bytes_after, warnings,"
-    " action, verified_files, verified_bytes, verify_mismatches, verify_seconds";
+// The columns read_row() reads. A reader cannot migrate (it may have no write access), so
+// for an older database the columns it lacks read as what their migration fills in.
+std::string row_columns(std::int64_t version) {
+  std::string columns = "id, uuid, label, started_at, finished_at, outcome, reason, bytes, files, free_bytes_after, warnings, ";
+  columns += version >= 1 ? "action, verified_files, verified_bytes, verify_mismatches, verify_seconds"
+                          : "'copy', NULL, NULL, NULL, NULL";
+  return columns;
+}
 
 class SqliteCategory final : public std::error_category {
  public:
@@ -137,43 +151,57 @@ class Statement {
 
 HistoryRow read_row(const Statement& s) {
   HistoryRow row;
-  row.uuid = s.text(0);
-  row.label = s.text(1);
-  row.started_at = s.integer(2);
-  row.finished_at = s.integer(3);
-  row.outcome = s.text(4);
-  row.reason = s.text(5);
-  row.bytes = static_cast<std::uint64_t>(s.integer(6));
-  row.files = static_cast<std::uint64_t>(s.integer(7));
-  row.free_bytes_after = s.is_null(8) ? -1 : s.integer(8);
-  row.warnings = s.text(9);
-  row.action = s.text(10);
-  if (!s.is_null(11)) {
+  row.id = s.integer(0);
+  row.uuid = s.text(1);
+  row.label = s.text(2);
+  row.started_at = s.integer(3);
+  row.finished_at = s.integer(4);
+  row.outcome = s.text(5);
+  row.reason = s.text(6);
+  row.bytes = static_cast<std::uint64_t>(s.integer(7));
+  row.files = static_cast<std::uint64_t>(s.integer(8));
+  row.free_bytes_after = s.is_null(9) ? -1 : s.integer(9);
+  row.warnings = s.text(10);
+  row.action = s.text(11);
+  if (!s.is_null(12)) {
     HistoryVerification v;
-    v.files = static_cast<std::uint64_t>(s.integer(11));
-    v.bytes = static_cast<std::uint64_t>(s.integer(12));
-    v.mismatches = static_cast<std::uint64_t>(s.integer(13));
-    v.seconds = s.integer(14);
+    v.files = static_cast<std::uint64_t>(s.integer(12));
+    v.bytes = static_cast<std::uint64_t>(s.integer(13));
+    v.mismatches = static_cast<std::uint64_t>(s.integer(14));
+    v.seconds = s.integer(15);
     row.verification = v;
   }
   return row;
 }
 
+// The newest row of each disk among those that satisfy condition(alias): no other such row
+// of that disk started later (ties: the higher id).
+std::string newest_per_disk(const std::string& columns, const std::function<std::string(const char*)>& condition) {
+  return "SELECT " + columns + " FROM runs AS r WHERE " + condition("r") +
+         " AND NOT EXISTS (SELECT 1 FROM runs AS n WHERE n.uuid = r.uuid AND " + condition("n") +
+         " AND (n.started_at > r.started_at OR (n.started_at = r.started_at AND n.id > r.id)))"
+         " ORDER BY started_at DESC, id DESC";
+}
+
 }  // namespace
 
-SqliteHistory::SqliteHistory(std::string state_directory)
-    : directory_(std::move(state_directory)), path_(directory_ + "/history.db") {}
+SqliteHistory::SqliteHistory(std::string state_directory, HistoryAccess access)
+    : directory_(std::move(state_directory)), path_(directory_ + "/history.db"), access_(access) {}
 
 bool SqliteHistory::open(bool create) {
   if (db_) return true;
+  if (create && access_ == HistoryAccess::read_only)
+    throw std::logic_error("SqliteHistory: record() on a read-only history '" + path_ + "'");
   if (create) {
     if (::mkdir(directory_.c_str(), 0750) < 0 && errno != EEXIST) {
       throw std::system_error(errno, std::generic_category(), "mkdir '" + directory_ + "'");
     }
+    create_file();
   } else if (::access(path_.c_str(), F_OK) < 0) {
     if (errno == ENOENT) return false;
     throw std::system_error(errno, std::generic_category(), "access '" + path_ + "'");
   }
+  if (access_ == HistoryAccess::read_only) return open_read_only();
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path_.c_str(), &raw,
@@ -189,10 +217,57 @@ bool SqliteHistory::open(bool create) {
   if (const int r = exec_waiting(db.get(), "PRAGMA journal_mode=WAL;"); r != SQLITE_OK) {
     throw_sqlite(db.get(), r, "PRAGMA journal_mode=WAL on '" + path_ + "'");
   }
+  // A reader without write access to the directory (the web service) can open a WAL
+  // database only while its -wal and -shm files exist: it cannot create them. SQLite
+  // deletes them when the last connection closes unless told to keep them. They are made
+  // with the database file's mode and owner.
+  int keep = 1;
+  if (const int r = sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &keep); r != SQLITE_OK) {
+    throw_sqlite(db.get(), r, "sqlite3_file_control(SQLITE_FCNTL_PERSIST_WAL) on '" + path_ + "'");
+  }
   if (const int r = exec_waiting(db.get(), kSchema); r != SQLITE_OK) {
     throw_sqlite(db.get(), r, "CREATE TABLE runs in '" + path_ + "'");
   }
   migrate(db.get());
+  version_ = kSchemaVersion;
+  db_ = std::move(db);
+  return true;
+}
+
+void SqliteHistory::create_file() {
+  // Made here rather than by SQLite, whose mode follows the copier's umask (0077 under
+  // systemd): 0640, so that the group of the state directory (the web service's, see
+  // systemd/README.md) may read the history. SQLite gives -wal and -shm the same mode.
+  UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+  if (!fd) {
+    if (errno == EEXIST) return;
+    throw std::system_error(errno, std::generic_category(), "open '" + path_ + "'");
+  }
+  if (::fchmod(fd.get(), 0640) < 0) throw std::system_error(errno, std::generic_category(), "fchmod '" + path_ + "'");
+}
+
+bool SqliteHistory::open_read_only() {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr);
+  Sqlite3Ptr db(raw);
+  if (rc != SQLITE_OK) throw_sqlite(db.get(), rc, "sqlite3_open_v2 (read-only) '" + path_ + "'");
+  if (const int r = sqlite3_busy_timeout(db.get(), kBusyTimeoutMs); r != SQLITE_OK) {
+    throw_sqlite(db.get(), r, "sqlite3_busy_timeout on '" + path_ + "'");
+  }
+  try {
+    // SQLite opens the file lazily: a WAL database it cannot read shows up here.
+    Statement tables(db.get(), "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'", path_);
+    if (!tables.step() || tables.integer(0) == 0) return false;  // made, but no run recorded yet
+    Statement version(db.get(), "PRAGMA user_version", path_);
+    version_ = version.step() ? version.integer(0) : 0;
+  } catch (const std::system_error& e) {
+    const int code = e.code().value() & 0xff;
+    if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) throw;
+    throw std::system_error(e.code(), std::string(e.what()) +
+                                          "; a reader without write access to '" + directory_ +
+                                          "' needs history.db-wal and history.db-shm to exist and be "
+                                          "readable: the copier keeps them from its next run on");
+  }
   db_ = std::move(db);
   return true;
 }
@@ -224,8 +299,8 @@ void SqliteHistory::record(const JobReport& report) {
   Statement s(db_.get(),
               "INSERT INTO runs (uuid, label, device, started_at, finished_at, outcome, reason, bytes,"
               " files, duration_seconds, free_bytes_after, warnings, veeam_pauses, action,"
-              " verified_files, verified_bytes, verify_mismatches, verify_seconds)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              " verified_files, verified_bytes, verify_mismatches, verify_seconds, run_log)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               path_);
   s.bind(1, report.disk.uuid);
   s.bind(2, report.disk.label);
@@ -254,18 +329,32 @@ void SqliteHistory::record(const JobReport& report) {
   } else {
     for (int i = 15; i <= 18; ++i) s.bind_null(i);
   }
+  if (report.run_log.empty())
+    s.bind_null(19);
+  else
+    s.bind(19, cap_run_log(report.run_log));
   (void)s.step();
 }
 
 std::vector<HistoryRow> SqliteHistory::last_run_per_disk() {
   std::vector<HistoryRow> rows;
   if (!open(false)) return rows;
-  // The newest row of each disk: no other row of that disk started later (ties: higher id).
+  Statement s(db_.get(), newest_per_disk(row_columns(version_), [](const char*) { return std::string("1"); }), path_);
+  while (s.step()) rows.push_back(read_row(s));
+  return rows;
+}
+
+std::vector<HistoryRow> SqliteHistory::last_success_per_disk() {
+  std::vector<HistoryRow> rows;
+  if (!open(false)) return rows;
+  const bool has_action = version_ >= 1;
   Statement s(db_.get(),
-              std::string("SELECT ") + kColumns +
-                  " FROM runs AS r WHERE NOT EXISTS (SELECT 1 FROM runs AS n WHERE n.uuid = r.uuid"
-                  " AND (n.started_at > r.started_at OR (n.started_at = r.started_at AND n.id > r.id)))"
-                  " ORDER BY started_at DESC, id DESC",
+              newest_per_disk(row_columns(version_),
+                              [has_action](const char* t) {
+                                const std::string a(t);
+                                return a + ".outcome IN ('success', 'warning')" +
+                                       (has_action ? " AND " + a + ".action = 'copy'" : "");
+                              }),
               path_);
   while (s.step()) rows.push_back(read_row(s));
   return rows;
@@ -274,11 +363,19 @@ std::vector<HistoryRow> SqliteHistory::last_run_per_disk() {
 std::vector<HistoryRow> SqliteHistory::recent(int limit) {
   std::vector<HistoryRow> rows;
   if (limit <= 0 || !open(false)) return rows;
-  Statement s(db_.get(), std::string("SELECT ") + kColumns + " FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+  Statement s(db_.get(), "SELECT " + row_columns(version_) + " FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
               path_);
   s.bind(1, static_cast<std::int64_t>(limit));
   while (s.step()) rows.push_back(read_row(s));
   return rows;
+}
+
+std::optional<std::string> SqliteHistory::run_log(std::int64_t id) {
+  if (!open(false) || version_ < 2) return std::nullopt;
+  Statement s(db_.get(), "SELECT run_log FROM runs WHERE id = ?", path_);
+  s.bind(1, id);
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.text(0);
 }
 
 }  // namespace ubc

@@ -4,7 +4,9 @@
 // share the file.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,28 +21,39 @@ struct Sqlite3Deleter {
 };
 using Sqlite3Ptr = std::unique_ptr<sqlite3, Sqlite3Deleter>;
 
+// read_write: the copier's; opening brings the schema up to date. read_only: `status` and
+// `serve`, which may run as a user that can read the files but write nothing beside them
+// (the web service); record() then throws std::logic_error.
+enum class HistoryAccess { read_write, read_only };
+
 class SqliteHistory final : public History {
  public:
   // Opens nothing yet: a missing database is created by the first record(), and reading
   // one that does not exist yet gives no rows (so `status` works before the first run).
-  explicit SqliteHistory(std::string state_directory);
+  explicit SqliteHistory(std::string state_directory, HistoryAccess access = HistoryAccess::read_write);
   SqliteHistory(const SqliteHistory&) = delete;
   SqliteHistory& operator=(const SqliteHistory&) = delete;
 
-  // All three throw std::system_error (category "sqlite" or errno) naming the call.
+  // All throw std::system_error (category "sqlite" or errno) naming the call.
   void record(const JobReport& report) override;
   std::vector<HistoryRow> last_run_per_disk() override;
+  std::vector<HistoryRow> last_success_per_disk() override;
   std::vector<HistoryRow> recent(int limit) override;
+  std::optional<std::string> run_log(std::int64_t id) override;
 
   const std::string& path() const { return path_; }
 
  private:
   // false: the database does not exist and create was not asked for.
   bool open(bool create);
+  bool open_read_only();
+  void create_file();
   void migrate(sqlite3* db);
 
   std::string directory_;
   std::string path_;
+  HistoryAccess access_;
+  std::int64_t version_ = 0;  // the schema version of the open database
   Sqlite3Ptr db_;
 };
 

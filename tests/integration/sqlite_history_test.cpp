@@ -2,6 +2,7 @@
 // A real history.db in a temporary directory, written by several processes.
 #include "sys/sqlite_history.h"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,10 +10,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "core/history_log.h"
 #include "support/forked.h"
 #include "support/loop_disk.h"
 
@@ -172,6 +175,181 @@ TEST_F(SqliteHistoryTest, ProcessesWritingAtTheSameTimeAllSucceed) {
   SqliteHistory history(state_);
   EXPECT_EQ(history.recent(10000).size(), static_cast<std::size_t>(kProcesses * kRowsEach));
   EXPECT_EQ(history.last_run_per_disk().size(), static_cast<std::size_t>(kProcesses));
+}
+
+// A database as schema version 1 left it (before run logs were kept), with one run.
+void make_version_1_database(const std::string& state) {
+  ASSERT_EQ(::mkdir(state.c_str(), 0750), 0);
+  std::string out;
+  ASSERT_EQ(test::run({"sqlite3", state + "/history.db",
+                       "PRAGMA journal_mode=WAL;"
+                       "CREATE TABLE runs (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL COLLATE NOCASE,"
+                       " label TEXT NOT NULL DEFAULT '', device TEXT NOT NULL DEFAULT '',"
+                       " started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, outcome TEXT NOT NULL,"
+                       " reason TEXT NOT NULL DEFAULT '', bytes INTEGER NOT NULL DEFAULT 0,"
+                       " files INTEGER NOT NULL DEFAULT 0, duration_seconds INTEGER NOT NULL DEFAULT 0,"
+                       " free_bytes_after INTEGER, warnings TEXT NOT NULL DEFAULT '',"
+                       " veeam_pauses INTEGER NOT NULL DEFAULT 0, action TEXT NOT NULL DEFAULT 'copy',"
+                       " verified_files INTEGER, verified_bytes INTEGER, verify_mismatches INTEGER,"
+                       " verify_seconds INTEGER);"
+                       "CREATE INDEX runs_by_disk ON runs (uuid, started_at);"
+                       "INSERT INTO runs (uuid, label, started_at, finished_at, outcome, bytes, action,"
+                       " verified_files, verified_bytes, verify_mismatches, verify_seconds)"
+                       " VALUES ('OLD-0001', 'old', 100, 200, 'success', 77, 'copy', 1, 77, 0, 3);"
+                       "PRAGMA user_version = 1;"},
+                      &out),
+            0)
+      << out;
+}
+
+std::string user_version(const std::string& state) {
+  std::string out;
+  (void)test::run({"sqlite3", state + "/history.db", "PRAGMA user_version;"}, &out);
+  return out;
+}
+
+TEST_F(SqliteHistoryTest, StoresTheRunsLogAndReadsItBackById) {
+  SqliteHistory history(state_);
+  JobReport r = report_for("ABCD-1234", 1000, Outcome::success);
+  r.run_log = "12:00:01 info: Run started\n12:00:09 info: Run ended: success\n";
+  history.record(r);
+  history.record(report_for("ABCD-1234", 2000, Outcome::failed));  // no log
+  const auto rows = history.recent(10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_GT(rows[1].id, 0);
+  EXPECT_NE(rows[0].id, rows[1].id);
+  EXPECT_EQ(SqliteHistory(state_, HistoryAccess::read_only).run_log(rows[1].id), r.run_log);
+  EXPECT_EQ(history.run_log(rows[0].id), std::nullopt) << "recorded without a log";
+  EXPECT_EQ(history.run_log(rows[0].id + 100), std::nullopt) << "no such run";
+}
+
+TEST_F(SqliteHistoryTest, AHugeLogIsStoredCappedWithItsHeadAndTail) {
+  SqliteHistory history(state_);
+  JobReport r = report_for("ABCD-1234", 1000, Outcome::failed);
+  r.run_log = "FIRST LINE\n";
+  while (r.run_log.size() < 5 * kMaxStoredRunLog / 2) r.run_log += "rsync: the same error once more\n";
+  r.run_log += "LAST LINE\n";
+  history.record(r);
+  const auto log = history.run_log(history.recent(1).at(0).id);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(*log, cap_run_log(r.run_log));
+  EXPECT_LT(log->size(), kMaxStoredRunLog + 100);
+  EXPECT_EQ(log->rfind("FIRST LINE\n", 0), 0u);
+  EXPECT_TRUE(log->ends_with("LAST LINE\n"));
+  EXPECT_NE(log->find(" bytes left out ...]\n"), std::string::npos);
+}
+
+TEST_F(SqliteHistoryTest, AVersion1DatabaseIsReadAsItIsAndMigratedByTheNextRecord) {
+  make_version_1_database(state_);
+  {
+    // A reader changes nothing: the columns it lacks read as empty.
+    SqliteHistory reader(state_, HistoryAccess::read_only);
+    const auto rows = reader.recent(10);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].uuid, "OLD-0001");
+    ASSERT_TRUE(rows[0].verification);
+    EXPECT_EQ(rows[0].verification->bytes, 77u);
+    EXPECT_EQ(reader.run_log(rows[0].id), std::nullopt);
+    EXPECT_EQ(reader.last_success_per_disk().size(), 1u);
+  }
+  EXPECT_EQ(user_version(state_), "1\n");
+  SqliteHistory history(state_);
+  JobReport r = report_for("NEW-0002", 1000, Outcome::success);
+  r.run_log = "a log\n";
+  history.record(r);
+  EXPECT_EQ(user_version(state_), "2\n");
+  const auto rows = history.recent(10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].uuid, "NEW-0002");
+  EXPECT_EQ(history.run_log(rows[0].id), "a log\n");
+  EXPECT_EQ(rows[1].uuid, "OLD-0001");
+  EXPECT_EQ(history.run_log(rows[1].id), std::nullopt);
+}
+
+TEST_F(SqliteHistoryTest, LastSuccessPerDiskSkipsFailuresAndVerifications) {
+  SqliteHistory history(state_);
+  history.record(report_for("AAAA-0001", 1000, Outcome::success));
+  history.record(report_for("AAAA-0001", 2000, Outcome::warning));
+  history.record(report_for("AAAA-0001", 3000, Outcome::failed));
+  JobReport verify = report_for("AAAA-0001", 4000, Outcome::success);
+  verify.action = JobAction::verify;
+  history.record(verify);
+  history.record(report_for("BBBB-0002", 1500, Outcome::aborted));
+  const auto rows = history.last_success_per_disk();
+  ASSERT_EQ(rows.size(), 1u) << "BBBB-0002 never had a good copy";
+  EXPECT_EQ(rows[0].uuid, "AAAA-0001");
+  EXPECT_EQ(rows[0].started_at, 2000);
+  EXPECT_EQ(rows[0].outcome, "warning");
+  EXPECT_EQ(history.last_run_per_disk().at(0).action, "verify") << "the newest run is not the last good copy";
+}
+
+TEST_F(SqliteHistoryTest, AReadOnlyHistoryRefusesToRecord) {
+  SqliteHistory reader(state_, HistoryAccess::read_only);
+  EXPECT_THROW(reader.record(report_for("ABCD-1234", 1, Outcome::success)), std::logic_error);
+  struct stat st {};
+  EXPECT_NE(::stat(state_.c_str(), &st), 0) << "nothing was created";
+}
+
+// The web service's case: a user that may read the state directory (by its group) but
+// write nothing in it, while the copier has the database open and after it closed it.
+TEST_F(SqliteHistoryTest, AnUnprivilegedReaderInTheDirectorysGroupReadsTheHistory) {
+  const gid_t group = 65534;  // nogroup; the reader runs as nobody in it
+  ASSERT_EQ(::mkdir(state_.c_str(), 0750), 0);
+  ASSERT_EQ(::chown(state_.c_str(), 0, group), 0);
+  ASSERT_EQ(::chmod(state_.c_str(), 02750), 0);  // files made inside take its group
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  const mode_t old_umask = ::umask(0077);  // as under the copier's unit
+  auto read_as_nobody = [&](std::size_t expected_rows) {
+    const auto codes = test::run_in_children(1, [&](int) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(group) != 0 || ::setuid(65534) != 0) return 3;
+      try {
+        SqliteHistory reader(state_, HistoryAccess::read_only);
+        const auto rows = reader.recent(10);
+        if (rows.size() != expected_rows) return 4;
+        if (reader.run_log(rows.front().id) != std::optional<std::string>("log\n")) return 5;
+        return 0;
+      } catch (const std::exception& e) {
+        (void)!::write(2, e.what(), std::strlen(e.what()));
+        return 1;
+      }
+    });
+    return codes.at(0);
+  };
+  JobReport r = report_for("ABCD-1234", 1000, Outcome::success);
+  r.run_log = "log\n";
+  {
+    SqliteHistory writer(state_);
+    writer.record(r);
+    EXPECT_EQ(read_as_nobody(1), 0) << "while the copier has it open";
+    r.started_at = 2000;
+    writer.record(r);
+  }
+  EXPECT_EQ(read_as_nobody(2), 0) << "after the copier closed it";
+  ::umask(old_umask);
+  for (const char* name : {"/history.db", "/history.db-wal", "/history.db-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((state_ + name).c_str(), &st), 0) << name << " is kept for readers";
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << name;
+    EXPECT_EQ(st.st_gid, group) << name;
+  }
+}
+
+TEST_F(SqliteHistoryTest, AReaderThatCannotFindTheWalFilesSaysWhichItNeeds) {
+  // Made by another program (the sqlite3 tool), which deletes -wal and -shm on close.
+  make_version_1_database(state_);
+  ASSERT_EQ(::chmod(state_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((state_ + "/history.db").c_str(), 0644), 0);
+  const auto codes = test::run_in_children(1, [&](int) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) return 3;
+    try {
+      (void)SqliteHistory(state_, HistoryAccess::read_only).recent(1);
+      return 0;
+    } catch (const std::system_error& e) {
+      return std::string(e.what()).find("needs history.db-wal and history.db-shm") != std::string::npos ? 7 : 1;
+    }
+  });
+  EXPECT_EQ(codes.at(0), 7) << "a clear error, not rows and not another failure";
 }
 
 }  // namespace

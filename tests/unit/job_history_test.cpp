@@ -44,5 +44,16 @@ TEST_F(JobTest, AHistoryThatFailsOnlyToRecordStillLeavesAWarningInTheMail) {
   EXPECT_THAT(mailer_.sent_[0].body, HasSubstr("could not be recorded in the run history"));
 }
 
+TEST_F(JobTest, TheHistoryKeepsTheRunsLog) {
+  processes_.runs_ = {dry_run(3, 1000), copy_run(3000, 3)};
+  const JobReport r = run_job();
+
+  ASSERT_EQ(history_.recorded_.size(), 1u);
+  const std::string& stored = history_.recorded_[0].run_log;
+  EXPECT_THAT(stored, HasSubstr("rsync"));
+  // The stored log is the mail's attachment up to the moment of recording.
+  EXPECT_EQ(r.run_log.compare(0, stored.size(), stored), 0);
+}
+
 }  // namespace
 }  // namespace ubc::test

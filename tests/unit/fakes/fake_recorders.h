@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <stdexcept>
@@ -44,12 +46,24 @@ class FakeHistory final : public History {
     fail_if_broken();
     return rows_;
   }
+  std::vector<HistoryRow> last_success_per_disk() override {
+    fail_if_broken();
+    return success_rows_;
+  }
   std::vector<HistoryRow> recent(int) override {
     fail_if_broken();
     return rows_;
   }
+  std::optional<std::string> run_log(std::int64_t id) override {
+    fail_if_broken();
+    const auto it = logs_.find(id);
+    if (it == logs_.end()) return std::nullopt;
+    return it->second;
+  }
   std::vector<JobReport> recorded_;
-  std::vector<HistoryRow> rows_;
+  std::vector<HistoryRow> rows_;          // last_run_per_disk() and recent()
+  std::vector<HistoryRow> success_rows_;  // last_success_per_disk()
+  std::map<std::int64_t, std::string> logs_;
   bool broken_ = false;
 
  private:
