@@ -30,6 +30,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/udev/90-usb-backup-copier.rules
 install(FILES
   ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier@.service
   ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier-web.service
+  ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier-stale.service
+  ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier-stale.timer
   DESTINATION ${UBC_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/usb-backup-copier.tmpfiles
   DESTINATION ${UBC_TMPFILES_DIR} RENAME usb-backup-copier.conf)

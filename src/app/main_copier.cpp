@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// usb-backup-copier: copy, verify, match, check-config, status, serve.
+// usb-backup-copier: copy, verify, match, check-config, status, serve, check-stale.
 #include <iostream>
 
 #include "app/cli.h"
@@ -20,6 +20,8 @@ constexpr const char* kUsage =
     "  status [--json]     running and queued copies, and every disk's last run\n"
     "  serve               the status page, /api/status, /api/runs and /metrics on\n"
     "                      webhost:webport (read-only)\n"
+    "  check-stale         mail the admins about disks with no good copy for\n"
+    "                      stale-after-days (at most once a day per disk)\n"
     "  --version, --help\n"
     "The configuration is --config PATH, else $USB_BACKUP_COPIER_CONFIG, else\n"
     "/etc/usb-backup-copier/config.ini.\n";
@@ -43,6 +45,7 @@ int dispatch(const ubc::Invocation& whole) {
   if (command == "check-config") return ubc::cmd_check_config(inv);
   if (command == "status") return ubc::cmd_status(inv);
   if (command == "serve") return ubc::cmd_serve(inv);
+  if (command == "check-stale") return ubc::cmd_check_stale(inv);
   return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
 }
 

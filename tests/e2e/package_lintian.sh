@@ -51,6 +51,8 @@ check "lintian reports no error or warning" lintian_clean
 check "udev rule in /lib/udev/rules.d" has lib/udev/rules.d/90-usb-backup-copier.rules
 check "unit in /lib/systemd/system" has "lib/systemd/system/usb-backup-copier@.service"
 check "status page unit in /lib/systemd/system" has "lib/systemd/system/usb-backup-copier-web.service"
+check "stale-disk timer in /lib/systemd/system" has "lib/systemd/system/usb-backup-copier-stale.timer"
+check "stale-disk service in /lib/systemd/system" has "lib/systemd/system/usb-backup-copier-stale.service"
 check "depends on adduser (postinst makes the status page's user)" bash -c \
   "dpkg-deb -f '$deb' Depends | tr ',' '\n' | grep -qE '^ *adduser( |\$)'"
 check "tmpfiles.d snippet" has usr/lib/tmpfiles.d/usb-backup-copier.conf
