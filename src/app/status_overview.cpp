@@ -11,6 +11,8 @@ StatusOverview gather_status(const Config& config, History& history, std::int64_
   overview.now = now;
   overview.jobs = read_all_status(config.runtime_directory);
   overview.last_runs = history.last_run_per_disk();
+  overview.last_good = history.last_success_per_disk();
+  overview.last_verifications = history.last_verification_per_disk();
   overview.leases = read_live_leases(LeaseDirectorySettings(config));
   return overview;
 }

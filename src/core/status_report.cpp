@@ -3,20 +3,43 @@
 
 #include "core/format.h"
 #include "core/json.h"
+#include "core/stale.h"
 #include "core/text.h"
 
 namespace ubc {
 
 namespace {
 
-// The newest run of a disk, and its newest good run, from rows of last runs.
-const HistoryRow* last_run_of(const StatusOverview& o, const std::string& uuid) {
-  for (const auto& row : o.last_runs)
-    if (lower(row.uuid) == uuid) return &row;
+const HistoryRow* row_of(const std::vector<HistoryRow>& rows, const std::string& uuid) {
+  for (const auto& row : rows)
+    if (iequals(row.uuid, uuid)) return &row;
   return nullptr;
 }
 
-bool is_good(const HistoryRow& row) { return row.outcome == "success" || row.outcome == "warning"; }
+// Everything `status` says about one whitelisted disk.
+struct DiskView {
+  const DiskEntry& entry;
+  const HistoryRow* last_run;
+  const HistoryRow* last_good;
+  const HistoryRow* last_verification;
+  bool stale;
+  std::string label;  // of the newest run that knew it
+};
+
+DiskView view_of(const Config& config, const StatusOverview& o, const DiskEntry& d) {
+  DiskView v{d, row_of(o.last_runs, d.uuid), row_of(o.last_good, d.uuid), row_of(o.last_verifications, d.uuid),
+             false, {}};
+  v.stale = is_stale(v.last_good ? std::optional<std::int64_t>(v.last_good->finished_at) : std::nullopt,
+                     config.stale_after_days, o.now);
+  for (const HistoryRow* row : {v.last_run, v.last_good, v.last_verification})
+    if (row && !row->label.empty() && v.label.empty()) v.label = row->label;
+  return v;
+}
+
+std::string verification_text(const HistoryVerification& v) {
+  return count_of(v.files, "file", "files") + " (" + format_bytes(v.bytes) + ") in " + format_duration(v.seconds) +
+         ", " + count_of(v.mismatches, "mismatch", "mismatches");
+}
 
 }  // namespace
 
@@ -34,25 +57,28 @@ std::string render_status_text(const Config& config, const StatusOverview& o) {
              format_utc(l.expires_at) + "\n";
   }
   out += "Disks:\n";
-  const std::int64_t stale_after = static_cast<std::int64_t>(config.stale_after_days) * 86400;
   for (const auto& d : config.disks) {
-    const HistoryRow* row = last_run_of(o, d.uuid);
-    out += "  " + d.uuid + ": ";
-    if (!row) {
-      out += "never copied\n";
-      continue;
-    }
-    out += "last run " + format_utc(row->started_at) + (row->action == "verify" ? " verify " : " ") + row->outcome;
-    if (!is_good(*row) && !row->reason.empty()) out += " (" + row->reason + ")";
-    if (const auto& v = row->verification)
-      out += ", verified " + std::to_string(v->files) + " files (" + format_bytes(v->bytes) + ") in " +
-             format_duration(v->seconds) + ", " + std::to_string(v->mismatches) + " mismatches";
-    if (is_good(*row)) {
-      if (row->action != "verify") out += ", " + format_bytes(row->bytes) + " copied";
-      if (o.now - row->finished_at > stale_after)
-        out += ", STALE: last good copy " + format_duration(o.now - row->finished_at) + " ago";
-    }
+    const DiskView v = view_of(config, o, d);
+    out += "  " + d.uuid + (v.label.empty() ? "" : " '" + v.label + "'") + ": ";
+    if (v.last_good)
+      out += "last good copy " + format_utc(v.last_good->finished_at) + " (" +
+             format_duration(o.now - v.last_good->finished_at) + " ago, " + format_bytes(v.last_good->bytes) + ")";
+    else
+      out += "no good copy recorded";
+    if (v.stale) out += ", STALE (stale-after-days = " + std::to_string(config.stale_after_days) + ")";
     out += "\n";
+    const bool run_is_good_copy = v.last_run && v.last_good && v.last_run->id == v.last_good->id &&
+                                  v.last_run->started_at == v.last_good->started_at;
+    if (v.last_run && !run_is_good_copy) {
+      out += "    last run " + format_utc(v.last_run->started_at) + (v.last_run->action == "verify" ? " verify " : " ") +
+             v.last_run->outcome;
+      if (!v.last_run->reason.empty()) out += " (" + v.last_run->reason + ")";
+      out += "\n";
+    }
+    if (v.last_verification && v.last_verification->verification)
+      out += "    last verification " + format_utc(v.last_verification->finished_at) + " " +
+             (v.last_verification->action == "verify" ? "(verify)" : "(after a copy)") + ": " +
+             verification_text(*v.last_verification->verification) + "\n";
   }
   return out;
 }
@@ -63,29 +89,32 @@ std::string render_status_json(const Config& config, const StatusOverview& o) {
   for (const auto& l : o.leases)
     leases.push_back({{"job", l.job}, {"host", l.host}, {"pid", l.pid}, {"created_at", l.created_at},
                       {"expires_at", l.expires_at}});
-  const std::int64_t stale_after = static_cast<std::int64_t>(config.stale_after_days) * 86400;
   for (const auto& d : config.disks) {
-    Json disk = {{"uuid", d.uuid}};
-    if (const HistoryRow* row = last_run_of(o, d.uuid)) {
-      disk["last_run_started_at"] = row->started_at;
-      disk["last_run_finished_at"] = row->finished_at;
-      disk["last_outcome"] = row->outcome;
-      disk["last_reason"] = row->reason;
-      disk["last_bytes"] = row->bytes;
-      disk["last_action"] = row->action;
-      disk["stale"] = is_good(*row) ? o.now - row->finished_at > stale_after : true;
-      if (const auto& v = row->verification) {
-        disk["last_verified_files"] = v->files;
-        disk["last_verified_bytes"] = v->bytes;
-        disk["last_verify_mismatches"] = v->mismatches;
-        disk["last_verify_seconds"] = v->seconds;
-      } else {
-        disk["last_verified_files"] = nullptr;
-      }
-    } else {
-      disk["last_outcome"] = nullptr;
-      disk["stale"] = true;
-    }
+    const DiskView v = view_of(config, o, d);
+    Json disk = {{"uuid", d.uuid}, {"label", v.label}, {"stale", v.stale},
+                 {"stale_after_days", config.stale_after_days}};
+    disk["last_good_copy"] = v.last_good ? Json{{"finished_at", v.last_good->finished_at},
+                                                {"age_seconds", o.now - v.last_good->finished_at},
+                                                {"bytes", v.last_good->bytes},
+                                                {"files", v.last_good->files}}
+                                         : Json(nullptr);
+    disk["last_run"] = v.last_run ? Json{{"action", v.last_run->action},
+                                         {"started_at", v.last_run->started_at},
+                                         {"finished_at", v.last_run->finished_at},
+                                         {"outcome", v.last_run->outcome},
+                                         {"reason", v.last_run->reason},
+                                         {"bytes", v.last_run->bytes},
+                                         {"files", v.last_run->files}}
+                                  : Json(nullptr);
+    const HistoryRow* lv = v.last_verification;
+    disk["last_verification"] = lv && lv->verification ? Json{{"action", lv->action},
+                                                             {"finished_at", lv->finished_at},
+                                                             {"outcome", lv->outcome},
+                                                             {"files", lv->verification->files},
+                                                             {"bytes", lv->verification->bytes},
+                                                             {"mismatches", lv->verification->mismatches},
+                                                             {"seconds", lv->verification->seconds}}
+                                                       : Json(nullptr);
     disks.push_back(std::move(disk));
   }
   return dump_json(Json{{"now", o.now}, {"jobs", jobs}, {"veeam_leases", leases}, {"disks", disks}}) + "\n";

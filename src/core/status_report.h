@@ -16,7 +16,9 @@ namespace ubc {
 struct StatusOverview {
   std::vector<Status> jobs;
   std::vector<Lease> leases;
-  std::vector<HistoryRow> last_runs;  // newest run per disk
+  std::vector<HistoryRow> last_runs;           // History::last_run_per_disk()
+  std::vector<HistoryRow> last_good;           // History::last_success_per_disk()
+  std::vector<HistoryRow> last_verifications;  // History::last_verification_per_disk()
   std::int64_t now = 0;
 };
 

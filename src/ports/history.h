@@ -43,6 +43,9 @@ class History {
   // The newest good copy (outcome success or warning, action copy) of every disk, newest
   // first: the run a restore would rely on, which the newest run need not be.
   virtual std::vector<HistoryRow> last_success_per_disk() = 0;
+  // The newest run of every disk that read files back (a copy's verification or `verify`),
+  // newest first.
+  virtual std::vector<HistoryRow> last_verification_per_disk() = 0;
   // Newest first, at most limit rows.
   virtual std::vector<HistoryRow> recent(int limit) = 0;
   // The log of run `id` as it was stored (see cap_run_log); nullopt when there is no such

@@ -360,6 +360,18 @@ std::vector<HistoryRow> SqliteHistory::last_success_per_disk() {
   return rows;
 }
 
+std::vector<HistoryRow> SqliteHistory::last_verification_per_disk() {
+  std::vector<HistoryRow> rows;
+  // Before schema version 1 nothing was read back.
+  if (!open(false) || version_ < 1) return rows;
+  Statement s(db_.get(),
+              newest_per_disk(row_columns(version_),
+                              [](const char* t) { return std::string(t) + ".verified_files IS NOT NULL"; }),
+              path_);
+  while (s.step()) rows.push_back(read_row(s));
+  return rows;
+}
+
 std::vector<HistoryRow> SqliteHistory::recent(int limit) {
   std::vector<HistoryRow> rows;
   if (limit <= 0 || !open(false)) return rows;

@@ -99,33 +99,24 @@ function renderLeases(leases, now) {
     : [el('li', {className: 'muted'}, 'No Veeam job holds the repository.')]));
 }
 
-// The newest good copy of a disk among the runs shown.
-function lastGoodCopy(uuid, runs) {
-  return runs.find((r) => r.uuid.toLowerCase() === uuid.toLowerCase() && r.action === 'copy' &&
-                          (r.outcome === 'success' || r.outcome === 'warning'));
+function labelOf(disk, jobs) {
+  const job = jobs.find((j) => j.uuid.toLowerCase() === disk.uuid.toLowerCase());
+  return (job && job.label) || disk.label;
 }
 
-function labelOf(uuid, jobs, runs) {
-  const same = (x) => x.uuid.toLowerCase() === uuid.toLowerCase();
-  const job = jobs.find(same);
-  if (job && job.label) return job.label;
-  const run = runs.find(same);
-  return run ? run.label : '';
-}
-
-function renderDisks(status, runs) {
+function renderDisks(status) {
   const rows = status.disks.map((disk) => {
-    const good = lastGoodCopy(disk.uuid, runs);
-    const label = el('td', {}, labelOf(disk.uuid, status.jobs, runs) || '—');
-    if (disk.stale) label.append(el('span', {className: 'badge', title: 'no good copy for stale-after-days'}, 'STALE'));
-    let lastRun = 'never';
-    if (disk.last_outcome) lastRun = disk.last_action + ' ' + disk.last_outcome + (disk.last_reason ? ': ' + disk.last_reason : '');
+    const good = disk.last_good_copy;
+    const run = disk.last_run;
+    const label = el('td', {}, labelOf(disk, status.jobs) || '—');
+    if (disk.stale) label.append(el('span', {className: 'badge', title: 'no good copy for ' + disk.stale_after_days + ' days'}, 'STALE'));
+    const lastRun = run ? run.action + ' ' + run.outcome + (run.reason ? ': ' + run.reason : '') : 'never';
     return el('tr', {className: disk.stale ? 'stale' : '', 'data-uuid': disk.uuid},
       label,
       el('td', {className: 'uuid'}, disk.uuid),
-      el('td', {}, good ? formatTime(good.finished) : 'none recorded'),
-      el('td', {}, good ? formatDuration(status.now - good.finished) + ' ago' : '—'),
-      el('td', {className: 'outcome-' + (disk.last_outcome || 'none')}, lastRun));
+      el('td', {}, good ? formatTime(good.finished_at) : 'none recorded'),
+      el('td', {}, good ? formatDuration(good.age_seconds) + ' ago' : '—'),
+      el('td', {className: 'outcome-' + (run ? run.outcome : 'none')}, lastRun));
   });
   document.querySelector('#disks tbody').replaceChildren(...(rows.length
     ? rows : [el('tr', {}, el('td', {colSpan: 5, className: 'muted'}, 'No disk is whitelisted.'))]));
@@ -159,7 +150,7 @@ async function refresh() {
     const [status, runsDoc] = await Promise.all([getJson('/api/status'), getJson('/api/runs?limit=' + RUNS_LIMIT)]);
     renderJobs(status.jobs);
     renderLeases(status.veeam_leases, status.now);
-    renderDisks(status, runsDoc.runs);
+    renderDisks(status);
     renderRuns(runsDoc.runs);
     document.getElementById('updated').textContent = 'Updated ' + new Date(status.now * 1000).toLocaleTimeString();
     problem.hidden = true;

@@ -144,8 +144,11 @@ void expect_good_first_copy(CopyFixture& f, const CopierResult& r) {
   ASSERT_EQ(status_json->at("disks").size(), 1u) << status.output;
   const Json& disk = status_json->at("disks").at(0);
   EXPECT_EQ(json_string(disk, "uuid"), f.uuid()) << status.output;
-  EXPECT_EQ(json_string(disk, "last_outcome"), rows[0].outcome) << status.output;
-  EXPECT_GT(json_int(disk, "last_run_started_at").value_or(0), 0) << status.output;
+  EXPECT_EQ(json_string(disk, "label"), "UBC-TEST") << status.output;
+  EXPECT_EQ(json_bool(disk, "stale"), false) << status.output;
+  EXPECT_EQ(json_string(disk.at("last_run"), "outcome"), rows[0].outcome) << status.output;
+  EXPECT_EQ(json_count(disk.at("last_good_copy"), "bytes"), static_cast<std::uint64_t>(rows[0].bytes)) << status.output;
+  EXPECT_EQ(json_count(disk.at("last_verification"), "mismatches"), 0u) << status.output;
   std::uint64_t bytes = 0;
   for (const auto& [path, e] : source_tree(f))
     if (e.type == 'f' && (e.link_group.empty() || e.link_group == path)) bytes += e.size;

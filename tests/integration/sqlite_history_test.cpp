@@ -283,6 +283,30 @@ TEST_F(SqliteHistoryTest, LastSuccessPerDiskSkipsFailuresAndVerifications) {
   EXPECT_EQ(history.last_run_per_disk().at(0).action, "verify") << "the newest run is not the last good copy";
 }
 
+TEST_F(SqliteHistoryTest, LastVerificationPerDiskIsTheNewestRunThatReadFilesBack) {
+  SqliteHistory history(state_);
+  JobReport copied = report_for("AAAA-0001", 1000, Outcome::success);
+  copied.verification = VerificationReport{};
+  copied.verification->files_checked = 7;
+  copied.verification->bytes_read = 700;
+  history.record(copied);
+  JobReport checked = report_for("AAAA-0001", 2000, Outcome::failed);
+  checked.action = JobAction::verify;
+  checked.verification = VerificationReport{};
+  checked.verification->files_checked = 9;
+  checked.verification->mismatches = 1;
+  history.record(checked);
+  history.record(report_for("AAAA-0001", 3000, Outcome::failed));  // stopped before reading back
+  history.record(report_for("BBBB-0002", 1500, Outcome::success));  // verify = none
+  const auto rows = history.last_verification_per_disk();
+  ASSERT_EQ(rows.size(), 1u) << "BBBB-0002 never read anything back";
+  EXPECT_EQ(rows[0].started_at, 2000);
+  EXPECT_EQ(rows[0].action, "verify");
+  ASSERT_TRUE(rows[0].verification);
+  EXPECT_EQ(rows[0].verification->files, 9u);
+  EXPECT_EQ(rows[0].verification->mismatches, 1u);
+}
+
 TEST_F(SqliteHistoryTest, AReadOnlyHistoryRefusesToRecord) {
   SqliteHistory reader(state_, HistoryAccess::read_only);
   EXPECT_THROW(reader.record(report_for("ABCD-1234", 1, Outcome::success)), std::logic_error);

@@ -39,21 +39,63 @@ TEST_F(StatusReportTest, ShowsTheRunningCopyWithItsProgress) {
   EXPECT_THAT(text, Not(HasSubstr("No copy is running")));
 }
 
-TEST_F(StatusReportTest, MarksDisksWithoutARecentGoodCopyAsStale) {
-  const std::int64_t day = 86400;
-  overview_.last_runs.push_back({"AAAAAAAA-1111-4222-8333-444455556666", "", overview_.now - 20 * day,
-                                 overview_.now - 20 * day + 60, "success", "", 1000, 1, 0, "", "copy", std::nullopt});
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - day, overview_.now - day + 60, "success", "", 1000, 1, 0, "", "copy", std::nullopt});
-  const std::string text = render_status_text(config_, overview_);
-  EXPECT_THAT(text, HasSubstr("aaaaaaaa-1111-4222-8333-444455556666: last run"));
-  EXPECT_THAT(text, HasSubstr("STALE: last good copy 20 d 0 h ago"));
-  EXPECT_THAT(text, HasSubstr("0123456789abcdef: never copied"));
-  EXPECT_EQ(text.find("STALE"), text.rfind("STALE")) << "only the old disk is stale";
+constexpr std::int64_t kDay = 86400;
+
+HistoryRow row(std::string uuid, std::int64_t finished_at, std::string outcome, std::string action = "copy",
+               std::string reason = "", std::uint64_t bytes = 1000) {
+  HistoryRow r;
+  r.uuid = std::move(uuid);
+  r.started_at = finished_at - 60;
+  r.finished_at = finished_at;
+  r.outcome = std::move(outcome);
+  r.action = std::move(action);
+  r.reason = std::move(reason);
+  r.bytes = bytes;
+  r.files = 1;
+  return r;
 }
 
-TEST_F(StatusReportTest, ShowsAFailedRunsReason) {
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "failed", "Not enough space", 0, 0, 0, "", "copy", std::nullopt});
-  EXPECT_THAT(render_status_text(config_, overview_), HasSubstr("failed (Not enough space)"));
+TEST_F(StatusReportTest, MarksDisksWithoutARecentGoodCopyAsStale) {
+  overview_.last_good = {row("AAAAAAAA-1111-4222-8333-444455556666", overview_.now - 20 * kDay, "success"),
+                         row("1A2B-3C4D", overview_.now - kDay, "success")};
+  overview_.last_runs = overview_.last_good;
+  const std::string text = render_status_text(config_, overview_);
+  EXPECT_THAT(text, HasSubstr("aaaaaaaa-1111-4222-8333-444455556666: last good copy "));
+  EXPECT_THAT(text, HasSubstr("(20 d 0 h ago, 1000 B), STALE (stale-after-days = 8)"));
+  EXPECT_THAT(text, HasSubstr("0123456789abcdef: no good copy recorded, STALE"));
+  EXPECT_THAT(text, HasSubstr("1a2b-3c4d: last good copy "));
+  std::size_t stale = 0;
+  for (auto at = text.find("STALE"); at != std::string::npos; at = text.find("STALE", at + 1)) ++stale;
+  EXPECT_EQ(stale, 2u) << "the old disk and the never-copied one:\n" << text;
+  const auto fresh = text.find("1a2b-3c4d: last good copy ");
+  EXPECT_EQ(text.find("STALE", fresh), text.find("0123456789abcdef: no good copy recorded, STALE") +
+                                           std::string("0123456789abcdef: no good copy recorded, ").size())
+      << text;
+}
+
+TEST_F(StatusReportTest, AFailedRunAfterAGoodCopyKeepsTheDiskFreshAndShowsItsReason) {
+  // The newest run failed, but the good copy of yesterday is what a restore relies on.
+  overview_.last_good = {row("1A2B-3C4D", overview_.now - kDay, "success")};
+  overview_.last_runs = {row("1A2B-3C4D", overview_.now - 60, "failed", "copy", "Not enough space")};
+  overview_.last_runs[0].id = 2;
+  const std::string text = render_status_text(config_, overview_);
+  EXPECT_THAT(text, HasSubstr("1a2b-3c4d: last good copy "));
+  EXPECT_THAT(text, HasSubstr("last run 2027-01-15T07:58:00Z failed (Not enough space)"));
+  const auto obj = parse_json_object(render_status_json(config_, overview_));
+  ASSERT_TRUE(obj);
+  EXPECT_EQ(json_bool(obj->at("disks").at(1), "stale"), false) << dump_json(*obj);
+  EXPECT_EQ(json_string(obj->at("disks").at(1).at("last_run"), "outcome"), "failed");
+}
+
+TEST_F(StatusReportTest, AVerifyRunIsNotAGoodCopy) {
+  overview_.last_good = {row("1A2B-3C4D", overview_.now - 10 * kDay, "success")};
+  overview_.last_runs = {row("1A2B-3C4D", overview_.now - 60, "success", "verify")};
+  const auto obj = parse_json_object(render_status_json(config_, overview_));
+  ASSERT_TRUE(obj);
+  const Json& disk = obj->at("disks").at(1);
+  EXPECT_EQ(json_bool(disk, "stale"), true) << "checked yesterday, but copied 10 days ago";
+  EXPECT_EQ(json_int(disk.at("last_good_copy"), "age_seconds"), 10 * kDay);
+  EXPECT_EQ(json_string(disk.at("last_run"), "action"), "verify");
 }
 
 TEST_F(StatusReportTest, ListsVeeamLeases) {
@@ -73,35 +115,61 @@ const Json& disk_named(const Json& status, const std::string& uuid) {
 }
 
 TEST_F(StatusReportTest, JsonIsAnObjectWithJobsLeasesAndDisks) {
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "success", "", 5, 1, 0, "", "copy", std::nullopt});
+  HistoryRow good = row("1A2B-3C4D", overview_.now, "success", "copy", "", 5);
+  good.label = "OFFSITE2";
+  overview_.last_runs = overview_.last_good = {good};
   const std::string json = render_status_json(config_, overview_);
   const auto obj = parse_json_object(json);
   ASSERT_TRUE(obj) << json;
   EXPECT_EQ(json_int(*obj, "now"), overview_.now);
   EXPECT_EQ(obj->at("jobs"), Json::array());
+  EXPECT_EQ(obj->at("veeam_leases"), Json::array());
   const Json& disks = obj->at("disks");
   ASSERT_EQ(disks.size(), config_.disks.size()) << json;
   const Json& copied = disk_named(*obj, "1a2b-3c4d");
-  EXPECT_EQ(json_string(copied, "last_outcome"), "success");
-  EXPECT_EQ(json_int(copied, "last_run_started_at"), overview_.now - 60);
+  EXPECT_EQ(json_string(copied, "label"), "OFFSITE2");
   EXPECT_EQ(json_bool(copied, "stale"), false);
+  EXPECT_EQ(json_int(copied, "stale_after_days"), 8);
+  EXPECT_EQ(json_int(copied.at("last_good_copy"), "finished_at"), overview_.now);
+  EXPECT_EQ(json_int(copied.at("last_good_copy"), "age_seconds"), 0);
+  EXPECT_EQ(json_count(copied.at("last_good_copy"), "bytes"), 5u);
+  EXPECT_EQ(json_string(copied.at("last_run"), "outcome"), "success");
+  EXPECT_EQ(json_int(copied.at("last_run"), "started_at"), overview_.now - 60);
+  EXPECT_TRUE(copied.at("last_verification").is_null());
   const Json& never = disk_named(*obj, "0123456789abcdef");
-  EXPECT_TRUE(never.at("last_outcome").is_null());
+  EXPECT_TRUE(never.at("last_good_copy").is_null());
+  EXPECT_TRUE(never.at("last_run").is_null());
   EXPECT_EQ(json_bool(never, "stale"), true);
 }
 
-TEST_F(StatusReportTest, ShowsWhatTheLastRunVerified) {
-  overview_.last_runs.push_back({"1A2B-3C4D", "", overview_.now - 60, overview_.now, "failed", "Verification failed",
-                                 0, 0, 0, "", "verify", HistoryVerification{12, 4096, 1, 3}});
+TEST_F(StatusReportTest, ShowsTheLastVerificationEvenWhenANewerRunReadNothing) {
+  HistoryRow checked = row("1A2B-3C4D", overview_.now - kDay, "failed", "verify", "Verification failed", 0);
+  checked.verification = HistoryVerification{12, 4096, 1, 3};
+  overview_.last_verifications = {checked};
+  overview_.last_runs = {row("1A2B-3C4D", overview_.now - 60, "failed", "copy", "Not enough space")};
   EXPECT_THAT(render_status_text(config_, overview_),
-              HasSubstr("verify failed (Verification failed), verified 12 files (4.00 KiB) in 3 s, 1 mismatches"));
+              HasSubstr("last verification 2027-01-14T08:00:00Z (verify): 12 files (4.00 KiB) in 3 s, 1 mismatch"));
   const auto obj = parse_json_object(render_status_json(config_, overview_));
   ASSERT_TRUE(obj);
+  const Json& v = disk_named(*obj, "1a2b-3c4d").at("last_verification");
+  EXPECT_EQ(json_string(v, "action"), "verify");
+  EXPECT_EQ(json_string(v, "outcome"), "failed");
+  EXPECT_EQ(json_count(v, "files"), 12u);
+  EXPECT_EQ(json_count(v, "bytes"), 4096u);
+  EXPECT_EQ(json_count(v, "mismatches"), 1u);
+  EXPECT_EQ(json_int(v, "seconds"), 3);
+}
+
+TEST_F(StatusReportTest, ByteCountsStayExactAndLabelsStayText) {
+  HistoryRow good = row("1A2B-3C4D", overview_.now, "success", "copy", "", (1ULL << 53) + 1);
+  good.label = "<script>\xff";
+  overview_.last_good = {good};
+  const std::string json = render_status_json(config_, overview_);
+  const auto obj = parse_json_object(json);
+  ASSERT_TRUE(obj) << json;
   const Json& disk = disk_named(*obj, "1a2b-3c4d");
-  EXPECT_EQ(json_string(disk, "last_action"), "verify");
-  EXPECT_EQ(json_count(disk, "last_verified_files"), 12u);
-  EXPECT_EQ(json_count(disk, "last_verified_bytes"), 4096u);
-  EXPECT_EQ(json_count(disk, "last_verify_mismatches"), 1u);
+  EXPECT_EQ(json_count(disk.at("last_good_copy"), "bytes"), (1ULL << 53) + 1);
+  EXPECT_EQ(json_string(disk, "label"), "<script>\xEF\xBF\xBD") << "invalid UTF-8 replaced, not passed on";
 }
 
 }  // namespace

@@ -50,6 +50,10 @@ class FakeHistory final : public History {
     fail_if_broken();
     return success_rows_;
   }
+  std::vector<HistoryRow> last_verification_per_disk() override {
+    fail_if_broken();
+    return verification_rows_;
+  }
   std::vector<HistoryRow> recent(int) override {
     fail_if_broken();
     return rows_;
@@ -63,6 +67,7 @@ class FakeHistory final : public History {
   std::vector<JobReport> recorded_;
   std::vector<HistoryRow> rows_;          // last_run_per_disk() and recent()
   std::vector<HistoryRow> success_rows_;  // last_success_per_disk()
+  std::vector<HistoryRow> verification_rows_;  // last_verification_per_disk()
   std::map<std::int64_t, std::string> logs_;
   bool broken_ = false;
 
