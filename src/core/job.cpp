@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "core/job.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <system_error>
 
+#include "core/config_values.h"
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/mail_compose.h"
 #include "core/run_log.h"
-#include <spdlog/pattern_formatter.h>
+#include "core/text.h"
 #include "version.h"
 
 namespace ubc {
@@ -27,17 +28,6 @@ std::string join_jobs(const std::vector<Lease>& leases) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
   return out;
-}
-
-bool same_uuid(const std::string& a, const std::string& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 }  // namespace
@@ -157,7 +147,7 @@ Job::State Job::identify(const JobRequest& request) {
       break;
     case JobRequest::By::uuid:
       for (const auto& d : ports_.devices.all())
-        if (same_uuid(d.uuid, request.value)) {
+        if (iequals(d.uuid, request.value)) {
           device = d;
           break;
         }
@@ -297,7 +287,7 @@ Job::State Job::check_source() {
   for (const auto& name : ports_.fs.list_entries(src)) {
     const auto& own = disk_own_entries();
     if (std::find(own.begin(), own.end(), name) != own.end()) continue;
-    if (parent_of(lock) == src && src + "/" + name == lock) continue;
+    if (config_values::parent_path(lock) == src && src + "/" + name == lock) continue;
     ++entries;
   }
   if (entries == 0)

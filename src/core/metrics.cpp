@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "core/metrics.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cstdint>
+
+#include "core/mime.h"
+#include "core/text.h"
 
 namespace ubc {
 
@@ -11,40 +12,10 @@ namespace {
 
 constexpr std::string_view kPrefix = "usb_backup_copier_";
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 const HistoryRow* row_of(const std::vector<HistoryRow>& rows, const std::string& uuid) {
   for (const auto& row : rows)
-    if (lower(row.uuid) == lower(uuid)) return &row;
+    if (iequals(row.uuid, uuid)) return &row;
   return nullptr;
-}
-
-// Length of the well-formed UTF-8 sequence at text[i], 0 if there is none.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char low = 0x80, high = 0xBF;  // the second byte's range (RFC 3629)
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) low = 0xA0;
-    if (c == 0xED) high = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) low = 0x90;
-    if (c == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  return n;
 }
 
 // The samples of one metric family, written under its # HELP and # TYPE lines.
@@ -87,20 +58,11 @@ std::string number(std::uint64_t v) { return std::to_string(v); }
 
 std::string escape_label_value(std::string_view value) {
   std::string out;
-  out.reserve(value.size());
-  for (std::size_t i = 0; i < value.size();) {
-    const std::size_t n = utf8_sequence(value, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    const char c = value[i];
+  for (const char c : valid_utf8(value)) {
     if (c == '\\') out += "\\\\";
     else if (c == '"') out += "\\\"";
     else if (c == '\n') out += "\\n";
-    else out.append(value.substr(i, n));
-    i += n;
+    else out += c;
   }
   return out;
 }

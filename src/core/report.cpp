@@ -2,6 +2,7 @@
 #include "core/report.h"
 
 #include "core/exit_codes.h"
+#include "core/text.h"
 
 namespace ubc {
 
@@ -19,8 +20,7 @@ const char* to_string(Outcome outcome) {
 }
 
 std::string VerificationReport::problem_summary(std::uint64_t total) const {
-  std::string out;
-  for (const auto& p : problems) out += (out.empty() ? "" : ", ") + p;
+  std::string out = join(problems, ", ");
   if (total > problems.size()) out += " (and " + std::to_string(total - problems.size()) + " more)";
   return out;
 }

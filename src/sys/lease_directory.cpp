@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "sys/lease_directory.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,6 +19,7 @@
 #include <utility>
 
 #include "core/lease.h"
+#include "sys/dir.h"
 #include "sys/fd_io.h"
 
 namespace ubc {
@@ -31,11 +31,6 @@ namespace {
 // veeam-lock must still answer well inside Veeam's script timeout.
 constexpr std::chrono::seconds kCoordinationWait{30};
 constexpr std::size_t kMaxLeaseFileSize = 64 * 1024;
-
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 // Opened read-only: flock() needs no write access, so a non-root veeam-lock user can share
 // the file. Closing the fd drops the lock.
@@ -97,27 +92,12 @@ struct LeaseNames {
 };
 
 LeaseNames list_lease_names(int dir_fd, const std::string& directory) {
-  const int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) throw errno_error("fcntl(F_DUPFD_CLOEXEC)", directory);
-  DirPtr dir(::fdopendir(dup_fd));
-  if (!dir) {
-    const int error = errno;
-    (void)::close(dup_fd);
-    throw errno_error("fdopendir", directory, error);
-  }
   LeaseNames names;
-  for (;;) {
-    errno = 0;
-    const dirent* entry = ::readdir(dir.get());
-    if (entry == nullptr) {
-      if (errno != 0) throw errno_error("readdir", directory);
-      break;
-    }
-    const std::string_view name = entry->d_name;
+  for (std::string& name : directory_names(dir_fd, directory)) {
     if (is_lease_file_name(name))
-      names.leases.emplace_back(name);
+      names.leases.push_back(std::move(name));
     else if (name.starts_with('.') && name.ends_with(std::string(kLeaseSuffix) + ".tmp"))
-      names.temps.emplace_back(name);
+      names.temps.push_back(std::move(name));
   }
   return names;
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <system_error>
 
+#include "sys/dir.h"
 #include "sys/fd_io.h"
 
 namespace ubc {
@@ -52,11 +53,6 @@ std::string new_name() {
                 static_cast<int>(::getpid()), kSuffix);
   return buf;
 }
-
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 class FlockHolder final : public OutboxStore::Lock {
  public:
@@ -144,24 +140,8 @@ void OutboxDirectory::replace(const std::string& name, const KeptMail& mail) {
 std::vector<std::string> OutboxDirectory::list() {
   UniqueFd dir = open_directory(false);
   if (!dir) return {};
-  // fdopendir takes over the fd it is given; hand it a duplicate so UniqueFd stays sole owner.
-  const int dup_fd = ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) throw errno_error("fcntl(F_DUPFD_CLOEXEC)", directory_);
-  DirPtr stream(::fdopendir(dup_fd));
-  if (!stream) {
-    const std::system_error error = errno_error("fdopendir", directory_);
-    (void)::close(dup_fd);
-    throw error;
-  }
   std::vector<std::string> names;
-  for (;;) {
-    errno = 0;  // readdir reports its errors only through errno
-    const dirent* entry = ::readdir(stream.get());
-    if (!entry) {
-      if (errno != 0) throw errno_error("readdir", directory_);
-      break;
-    }
-    const std::string name = entry->d_name;
+  for (const std::string& name : directory_names(dir.get(), directory_)) {
     if (name[0] == '.' || !ends_with(name, kSuffix)) continue;
     struct stat st{};
     if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;  // gone

@@ -14,8 +14,9 @@
 #include <memory>
 #include <system_error>
 
-#include "sys/libmount_mounter.h"
+#include "sys/dir.h"
 #include "sys/fd_io.h"
+#include "sys/libmount_mounter.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
@@ -24,31 +25,6 @@ namespace {
 
 [[noreturn]] void throw_errno(int error, const std::string& what) {
   throw std::system_error(error, std::generic_category(), what);
-}
-
-struct DirDeleter {
-  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirDeleter>;
-
-bool is_dot_or_dotdot(const char* name) {
-  return std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0;
-}
-
-// fdopendir() takes over fd only when it succeeds.
-DirPtr open_dir_stream(UniqueFd fd, const std::string& path) {
-  DIR* dir = ::fdopendir(fd.get());
-  if (dir == nullptr) throw_errno(errno, "fdopendir '" + path + "'");
-  (void)fd.release();
-  return DirPtr(dir);
-}
-
-// readdir() returns NULL both at the end and on error; only errno tells them apart.
-dirent* next_entry(DIR* dir, const std::string& path) {
-  errno = 0;
-  dirent* entry = ::readdir(dir);
-  if (entry == nullptr && errno != 0) throw_errno(errno, "readdir '" + path + "'");
-  return entry;
 }
 
 bool is_left_out(const std::vector<std::string>* leave_out, const char* name) {
@@ -64,13 +40,13 @@ bool is_left_out(const std::vector<std::string>* leave_out, const char* name) {
 template <typename Visit>
 void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::string& relative,
                 const std::vector<std::string>* leave_out, const Visit& visit) {
-  DirPtr dir = open_dir_stream(std::move(fd), path);
-  while (dirent* entry = next_entry(dir.get(), path)) {
-    if (is_dot_or_dotdot(entry->d_name) || is_left_out(leave_out, entry->d_name)) continue;
+  DirStream dir(std::move(fd), path);
+  while (const dirent* entry = dir.next()) {
+    if (is_left_out(leave_out, entry->d_name)) continue;
     const std::string child = path + "/" + entry->d_name;
     const std::string child_relative = relative.empty() ? entry->d_name : relative + "/" + entry->d_name;
     struct stat st {};
-    if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(dir.fd(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;  // deleted while we looked
       throw_errno(errno, "fstatat '" + child + "'");
     }
@@ -79,7 +55,7 @@ void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::stri
       continue;
     }
     if (st.st_dev != dev) continue;  // another mount: not part of this tree
-    UniqueFd sub(::openat(::dirfd(dir.get()), entry->d_name,
+    UniqueFd sub(::openat(dir.fd(), entry->d_name,
                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) {
       if (errno == ENOENT) continue;
@@ -114,24 +90,21 @@ PathKind PosixFileSystem::kind(const std::string& path) {
 bool PosixFileSystem::readable_directory(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return false;
-  DIR* raw = ::fdopendir(fd.get());
-  if (raw == nullptr) return false;
-  (void)fd.release();
-  DirPtr dir(raw);
   // Opening can succeed where listing fails (a directory with r but no x, or an I/O error
   // on a dying disk): read one entry to be sure.
-  errno = 0;
-  return ::readdir(dir.get()) != nullptr || errno == 0;
+  try {
+    DirStream dir(std::move(fd), path);
+    (void)dir.next();
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
 }
 
 std::vector<std::string> PosixFileSystem::list_entries(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_errno(errno, "open '" + path + "'");
-  DirPtr dir = open_dir_stream(std::move(fd), path);
-  std::vector<std::string> names;
-  while (dirent* entry = next_entry(dir.get(), path))
-    if (!is_dot_or_dotdot(entry->d_name)) names.emplace_back(entry->d_name);
-  return names;
+  return directory_names(fd.get(), path);
 }
 
 std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path,

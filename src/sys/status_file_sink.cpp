@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/text.h"
+#include "sys/dir.h"
 #include "sys/fd_io.h"
 #include "sys/unique_fd.h"
 
@@ -37,11 +38,6 @@ std::string one_line(std::string text) {
   std::replace_if(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
   return text;
 }
-
-struct DirCloser {
-  void operator()(DIR* dir) const noexcept { (void)::closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 bool process_alive(int pid) {
   if (pid <= 0) return true;  // unknown: keep it
@@ -86,22 +82,14 @@ void StatusFileSink::clear(const std::string& uuid) {
 
 std::vector<Status> read_all_status(const std::string& runtime_directory) {
   std::vector<Status> result;
-  DirPtr dir(::opendir(runtime_directory.c_str()));
-  if (!dir) {
+  UniqueFd dir_fd(::open(runtime_directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) {
     if (errno == ENOENT) return result;
-    throw errno_error("opendir", runtime_directory);
+    throw errno_error("open", runtime_directory);
   }
-  const int dir_fd = ::dirfd(dir.get());
-  for (;;) {
-    errno = 0;
-    const dirent* entry = ::readdir(dir.get());
-    if (entry == nullptr) {
-      if (errno != 0) throw errno_error("readdir", runtime_directory);
-      break;
-    }
-    const std::string_view name = entry->d_name;
-    if (name.empty() || name.front() == '.' || name.size() <= 5 || !name.ends_with(".json")) continue;
-    const auto text = read_small_file(dir_fd, entry->d_name);
+  for (const std::string& name : directory_names(dir_fd.get(), runtime_directory)) {
+    if (name.front() == '.' || name.size() <= 5 || !name.ends_with(".json")) continue;
+    const auto text = read_small_file(dir_fd.get(), name.c_str());
     if (!text) continue;
     auto status = status_from_json(*text);
     if (!status || !process_alive(status->pid)) continue;
