@@ -15,6 +15,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/json.h"
 #include "support/copy_fixture.h"
 
 namespace ubc::test {
@@ -147,6 +148,19 @@ TEST(WebServe, ShowsARunningCopyAndItsEndInTheApiThePageAndTheMetrics) {
   ASSERT_GT(first, 0u) << copier->output_so_far();
   const std::uint64_t second = advance_copy(freezer, server, first);
   ASSERT_GT(second, first);
+  // `status --json` reads the same status file: it shows the copy at least where the API
+  // saw it, and further on once the copy has advanced again.
+  const auto cli_bytes_done = [&f]() -> std::uint64_t {
+    const CopierResult r = f.copier({"status", "--json"});
+    const auto doc = parse_json_object(r.output);
+    if (r.exit_code != 0 || !doc || doc->at("jobs").size() != 1) return 0;
+    return json_count(doc->at("jobs").at(0), "bytes_done").value_or(0);
+  };
+  const std::uint64_t cli_first = cli_bytes_done();
+  EXPECT_GE(cli_first, second);
+  const std::uint64_t third = advance_copy(freezer, server, cli_first);
+  ASSERT_GT(third, cli_first);
+  EXPECT_GE(cli_bytes_done(), third);
   const auto status = server.json("/api/status");
   ASSERT_EQ(status["jobs"].size(), 1u);
   EXPECT_EQ(status["jobs"][0]["uuid"], f.uuid());

@@ -4,10 +4,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "core/json.h"
 
 namespace ubc {
 namespace {
+
+std::string read_fixture(const std::string& name) {
+  std::ifstream in(std::string(UBC_FIXTURES_DIR) + "/" + name, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -170,6 +180,43 @@ TEST_F(StatusReportTest, ByteCountsStayExactAndLabelsStayText) {
   const Json& disk = disk_named(*obj, "1a2b-3c4d");
   EXPECT_EQ(json_count(disk.at("last_good_copy"), "bytes"), (1ULL << 53) + 1);
   EXPECT_EQ(json_string(disk, "label"), "<script>\xEF\xBF\xBD") << "invalid UTF-8 replaced, not passed on";
+}
+
+// The documented shape, byte for byte: a change here is a change for every reader of
+// `status --json` and /api/status (tests/unit/fixtures/json/status.json; the README shows it).
+TEST_F(StatusReportTest, JsonMatchesTheGoldenFile) {
+  Status s;
+  s.uuid = "1A2B-3C4D";
+  s.label = "OFFSITE2";
+  s.devnode = "/dev/sdc1";
+  s.pid = 4711;
+  s.phase = Phase::copying;
+  s.bytes_done = 1ULL << 30;
+  s.bytes_total = 4ULL << 30;
+  s.rate_bytes_per_second = 99614720.5;
+  s.eta_seconds = 32;
+  s.started_at = overview_.now - 600;
+  s.updated_at = overview_.now - 1;
+  overview_.jobs = {s};
+  Lease l;
+  l.job = "Nightly";
+  l.host = "vbr01";
+  l.pid = 812;
+  l.created_at = overview_.now - 60;
+  l.expires_at = overview_.now + 86340;
+  overview_.leases = {l};
+  HistoryRow good = row("1A2B-3C4D", overview_.now - kDay, "warning", "copy", "Copy complete, with warnings", 5000000000123);
+  good.label = "OFFSITE2";
+  good.id = 41;
+  good.verification = HistoryVerification{12, 5000000000123, 0, 41};
+  HistoryRow failed = row("1A2B-3C4D", overview_.now - 3600, "failed", "copy", "Not enough space on the disk", 0);
+  failed.id = 42;
+  overview_.last_good = {good};
+  overview_.last_verifications = {good};
+  overview_.last_runs = {failed};
+  const std::string json = render_status_json(config_, overview_);
+  const std::string golden = read_fixture("json/status.json");
+  EXPECT_EQ(json, golden) << "got:\n" << json;
 }
 
 }  // namespace
