@@ -3,6 +3,7 @@
 #include "sys/sqlite_history.h"
 
 #include <grp.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/history_log.h"
+#include "support/copy_fixture.h"
 #include "support/forked.h"
 #include "support/loop_disk.h"
 
@@ -305,6 +307,43 @@ TEST_F(SqliteHistoryTest, LastVerificationPerDiskIsTheNewestRunThatReadFilesBack
   ASSERT_TRUE(rows[0].verification);
   EXPECT_EQ(rows[0].verification->files, 9u);
   EXPECT_EQ(rows[0].verification->mismatches, 1u);
+}
+
+// A writer killed in the middle of a transaction (power cut, OOM killer) leaves the
+// history as it was before that transaction: WAL and atomic commits, nothing half-written.
+TEST_F(SqliteHistoryTest, AWriterKilledMidTransactionLeavesTheHistoryWhole) {
+  {
+    SqliteHistory history(state_);
+    history.record(report_for("AAAA-0001", 1000, Outcome::success));
+    history.record(report_for("AAAA-0001", 2000, Outcome::failed));
+  }
+  const std::string db = state_ + "/history.db";
+  test::ChildProcess writer({"python3", "-c",
+                       "import sqlite3, sys, time\n"
+                       "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                       "c.execute('BEGIN IMMEDIATE')\n"
+                       "c.execute('DELETE FROM runs')\n"
+                       "for i in range(1000):\n"
+                       "    c.execute(\"INSERT INTO runs (uuid, started_at, finished_at, outcome) VALUES ('BBBB-0002', ?, ?, 'success')\", (i, i))\n"
+                       "print('mid-transaction', flush=True)\n"
+                       "time.sleep(3600)\n",
+                       db});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // safety net
+  while (writer.output_so_far().find("mid-transaction") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline && writer.running())
+    test::poll_pause();
+  ASSERT_NE(writer.output_so_far().find("mid-transaction"), std::string::npos) << writer.output_so_far();
+  writer.signal(SIGKILL);
+  ASSERT_TRUE(writer.wait(std::chrono::seconds(60)));
+
+  SqliteHistory history(state_);
+  const auto rows = history.recent(10);
+  ASSERT_EQ(rows.size(), 2u) << "the killed transaction left nothing behind";
+  EXPECT_EQ(rows[0].uuid, "AAAA-0001");
+  history.record(report_for("AAAA-0001", 3000, Outcome::success));  // and it takes new runs
+  EXPECT_EQ(history.recent(10).size(), 3u);
+  const test::CopierResult check = test::run_program({"sqlite3", db, "PRAGMA integrity_check;"});
+  EXPECT_EQ(check.output, "ok\n");
 }
 
 TEST_F(SqliteHistoryTest, AReadOnlyHistoryRefusesToRecord) {
