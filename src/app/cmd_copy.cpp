@@ -102,7 +102,7 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   PosixFileSystem fs;
   OpensslFileHasher hasher;
   StatusFileSink status(config->runtime_directory);
-  SqliteHistory history(config->state_directory);
+  SqliteHistory history(config->state_directory, HistoryAccess::read_write, config->history_keep_days);
   LogindInhibitor inhibitor;
   SystemClock clock(&stop);
   CurlTransport transport(*config, host_name());

@@ -47,6 +47,7 @@ struct Config {
   bool copy_yields_to_veeam = true;
   int veeam_lease_ttl_hours = 24;
   int stale_after_days = 8;
+  int history_keep_days = 365;  // 0: keep every run
   bool require_enrollment = false;
   int max_delete_percent = 50;
   bool source_must_be_mountpoint = false;

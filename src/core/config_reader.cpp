@@ -37,6 +37,7 @@ constexpr KeySpec kKeys[] = {
     {"Backup", "copy-yields-to-veeam"},
     {"Backup", "veeam-lease-ttl-hours"},
     {"Backup", "stale-after-days"},
+    {"Backup", "history-keep-days"},
     {"Backup", "require-enrollment"},
     {"Backup", "max-delete-percent"},
     {"Backup", "source-must-be-mountpoint"},

@@ -70,6 +70,7 @@ TEST(ConfigTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(c.wait_for_queue_minutes, 720);
   EXPECT_EQ(c.stall_timeout_minutes, defaults.stall_timeout_minutes);
   EXPECT_EQ(c.max_delete_percent, 50);
+  EXPECT_EQ(c.history_keep_days, 365);
   EXPECT_EQ(c.verify, VerifyMode::written);
   EXPECT_TRUE(c.copy_yields_to_veeam);
   EXPECT_FALSE(c.require_enrollment);
@@ -387,6 +388,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Backup.copy-yields-to-veeam",
                                           "Backup.veeam-lease-ttl-hours",
                                           "Backup.stale-after-days",
+                                          "Backup.history-keep-days",
                                           "Backup.require-enrollment",
                                           "Backup.max-delete-percent",
                                           "Backup.source-must-be-mountpoint",
