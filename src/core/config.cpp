@@ -288,6 +288,28 @@ bool ConfigResult::has_errors() const {
   });
 }
 
+void read_monitoring(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  constexpr std::string_view kExample = "/var/lib/prometheus/node-exporter/usb-backup-copier.prom";
+  const auto file = r.read_path("Monitoring", "metrics-textfile", kExample);
+  if (!file) return;
+  const int line = r.find("Monitoring", "metrics-textfile")->line;
+  // node_exporter's textfile collector reads only *.prom files.
+  if (!file->ends_with(".prom")) {
+    r.error(line, "Monitoring.metrics-textfile",
+            quoted(*file) + " does not end in .prom, so node_exporter would not read it; write e.g. " +
+                std::string(kExample));
+    return;
+  }
+  const std::string directory = file->substr(0, file->rfind('/'));
+  if (!env.is_directory(directory.empty() ? "/" : directory)) {
+    r.error(line, "Monitoring.metrics-textfile",
+            quoted(directory) + " does not exist or is not a directory; create it or write the textfile "
+                                "collector's directory (node_exporter --collector.textfile.directory)");
+    return;
+  }
+  c.metrics_textfile = *file;
+}
+
 ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& entries,
                           const ConfigEnvironment& env) {
   ConfigResult result;
@@ -298,6 +320,7 @@ ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& 
   read_backup(r, c, env);
   read_veeam(r, c, env);
   read_mail(r, c, env);
+  read_monitoring(r, c, env);
   read_webserver(r, c);
   r.read_bool("Debug", "debug", c.debug);
   result.problems = r.take_problems();

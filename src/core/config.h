@@ -54,6 +54,9 @@ struct Config {
   int wait_for_queue_minutes = 720;
   VerifyMode verify = VerifyMode::written;
 
+  // [Monitoring]
+  std::string metrics_textfile;  // empty: off
+
   // [Mail]
   std::vector<std::string> sysop_mails;
   std::string from_mail;

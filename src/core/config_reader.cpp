@@ -54,6 +54,7 @@ constexpr KeySpec kKeys[] = {
     {"Mail", "ca-file"},
     {"Mail", "security"},
     {"Mail", "send-start-mail"},
+    {"Monitoring", "metrics-textfile"},
     {"Webserver", "webhost"},
     {"Webserver", "webport"},
     {"VEEAM", "veeam-lockfiles"},
@@ -61,8 +62,8 @@ constexpr KeySpec kKeys[] = {
     {"Debug", "debug"},
 };
 
-constexpr std::string_view kSections[] = {"Backup", "Mail", "Webserver", "VEEAM", "Debug"};
-constexpr std::string_view kSectionList = "[Backup], [Mail], [Webserver], [VEEAM] and [Debug]";
+constexpr std::string_view kSections[] = {"Backup", "Mail", "Monitoring", "Webserver", "VEEAM", "Debug"};
+constexpr std::string_view kSectionList = "[Backup], [Mail], [Monitoring], [Webserver], [VEEAM] and [Debug]";
 
 std::optional<std::string_view> section_of(std::string_view key) {
   for (const KeySpec& spec : kKeys) {

@@ -9,6 +9,7 @@
 #include "core/format.h"
 #include "core/job.h"
 #include "core/mail_compose.h"
+#include "core/metrics_textfile.h"
 #include "core/run_log.h"
 #include "version.h"
 
@@ -160,6 +161,10 @@ void Job::conclude() {
          "); the copy is not affected. Check the database, or move it away to start a new one");
     if (report_.outcome == Outcome::success) report_.outcome = Outcome::warning;
   }
+  // metrics-textfile, from the history just written. A failure is told, never a worse outcome.
+  if (const auto error = write_metrics_textfile(config_, ports_.history, ports_.fs, ports_.clock.now_unix()))
+    warn("The metrics file '" + config_.metrics_textfile + "' could not be written (" + *error +
+         "); monitoring shows stale values until a run writes it");
   const auto duration = report_.finished_at - report_.started_at;
   log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
   // Taken after the history, so that the attached log holds a failure to record the run.

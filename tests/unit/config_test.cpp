@@ -71,6 +71,7 @@ TEST(ConfigTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(c.stall_timeout_minutes, defaults.stall_timeout_minutes);
   EXPECT_EQ(c.max_delete_percent, 50);
   EXPECT_EQ(c.history_keep_days, 365);
+  EXPECT_EQ(c.metrics_textfile, "");
   EXPECT_EQ(c.verify, VerifyMode::written);
   EXPECT_TRUE(c.copy_yields_to_veeam);
   EXPECT_FALSE(c.require_enrollment);
@@ -405,12 +406,34 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Mail.ca-file",
                                           "Mail.security",
                                           "Mail.send-start-mail",
+                                          "Monitoring.metrics-textfile",
                                           "Webserver.webhost",
                                           "Webserver.webport",
                                           "VEEAM.veeam-lockfiles",
                                           "VEEAM.wait-for-backup-minutes",
                                           "Debug.debug"};
   EXPECT_EQ(keys, expected);
+}
+
+ConfigResult with_metrics_textfile(const std::string& value) {
+  const std::string text = test::read_text_file(kFixtures + "minimal.ini") + "\n[Monitoring]\nmetrics-textfile = " + value + "\n";
+  return build_text(kFixtures + "minimal.ini", text, prepared_machine().directory("/var/lib/node-exporter"));
+}
+
+TEST(ConfigMonitoringTest, MetricsTextfileIsAPromFileInAnExistingDirectory) {
+  const ConfigResult good = with_metrics_textfile("/var/lib/node-exporter/ubc.prom");
+  EXPECT_TRUE(good.problems.empty()) << describe(good);
+  EXPECT_EQ(good.config.metrics_textfile, "/var/lib/node-exporter/ubc.prom");
+
+  const auto only_error = [](const ConfigResult& r, const std::string& hint) {
+    ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+    EXPECT_EQ(r.problems[0].key, "Monitoring.metrics-textfile");
+    EXPECT_TRUE(contains(r.problems[0].message, hint)) << r.problems[0].message;
+    EXPECT_EQ(r.config.metrics_textfile, "");
+  };
+  only_error(with_metrics_textfile("ubc.prom"), "is not an absolute path");
+  only_error(with_metrics_textfile("/var/lib/node-exporter/ubc.txt"), "does not end in .prom");
+  only_error(with_metrics_textfile("/var/lib/missing/ubc.prom"), "'/var/lib/missing' does not exist");
 }
 
 }  // namespace
