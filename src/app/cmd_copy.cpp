@@ -21,6 +21,7 @@
 #include "sys/posix_file_system.h"
 #include "sys/posix_process_runner.h"
 #include "sys/process_info.h"
+#include "sys/curl_pinger.h"
 #include "sys/sqlite_history.h"
 #include "sys/status_file_sink.h"
 #include "sys/system_clock.h"
@@ -108,8 +109,9 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   CurlTransport transport(*config, host_name());
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
+  CurlPinger pinger;
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
-              history, mailer, inhibitor, clock, stop};
+              history, mailer, inhibitor, clock, stop, pinger};
 
   Job job(*config, ports, JobContext{host_name(), process_id(), process_environment()});
   const JobReport report = job.run(request);

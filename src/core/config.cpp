@@ -310,6 +310,18 @@ void read_monitoring(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   c.metrics_textfile = *file;
 }
 
+void read_ping_url(ConfigReader& r, Config& c) {
+  const IniEntry* entry = r.find("Monitoring", "ping-url");
+  if (entry == nullptr || entry->value.empty()) return;
+  const std::string& url = entry->value;
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    r.error(entry->line, "Monitoring.ping-url",
+            quoted(url) + " is not an http:// or https:// URL; write e.g. `ping-url = https://hc-ping.com/<uuid>`");
+    return;
+  }
+  c.ping_url = url;
+}
+
 ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& entries,
                           const ConfigEnvironment& env) {
   ConfigResult result;
@@ -321,6 +333,7 @@ ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& 
   read_veeam(r, c, env);
   read_mail(r, c, env);
   read_monitoring(r, c, env);
+  read_ping_url(r, c);
   read_webserver(r, c);
   r.read_bool("Debug", "debug", c.debug);
   result.problems = r.take_problems();

@@ -56,6 +56,7 @@ struct Config {
 
   // [Monitoring]
   std::string metrics_textfile;  // empty: off
+  std::string ping_url;          // empty: off
 
   // [Mail]
   std::vector<std::string> sysop_mails;

@@ -55,6 +55,7 @@ constexpr KeySpec kKeys[] = {
     {"Mail", "security"},
     {"Mail", "send-start-mail"},
     {"Monitoring", "metrics-textfile"},
+    {"Monitoring", "ping-url"},
     {"Webserver", "webhost"},
     {"Webserver", "webport"},
     {"VEEAM", "veeam-lockfiles"},

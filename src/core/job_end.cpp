@@ -10,6 +10,7 @@
 #include "core/job.h"
 #include "core/mail_compose.h"
 #include "core/metrics_textfile.h"
+#include "core/monitoring_ping.h"
 #include "core/run_log.h"
 #include "version.h"
 
@@ -43,6 +44,13 @@ Job::State Job::stopped_from_outside() {
 void Job::warn(const std::string& message) {
   report_.warnings.push_back(message);
   log_->warn("{}", message);
+}
+
+void Job::ping_monitor_url(const std::string& url) {
+  if (const auto error = ping_monitor(ports_.pinger, url)) {
+    log_->warn("{}", *error);
+    ping_warnings_.push_back(*error);
+  }
 }
 
 void Job::set_phase(Phase phase, std::string detail) {
@@ -152,6 +160,10 @@ void Job::conclude() {
   if (kept.sent > 0) log_->info("Sent {} mails kept from earlier runs", kept.sent);
   for (const auto& warning : kept.warnings) warn(warning);
   if (report_.outcome == Outcome::success && !report_.warnings.empty()) report_.outcome = Outcome::warning;
+  // ping-url, once the outcome is settled: its failures join the warnings after that.
+  if (!config_.ping_url.empty() && request_action_ == JobAction::copy)
+    if (const auto url = end_ping_url(config_.ping_url, report_.outcome)) ping_monitor_url(*url);
+  report_.warnings.insert(report_.warnings.end(), ping_warnings_.begin(), ping_warnings_.end());
   try {
     report_.run_log = run_log_->text();  // the history keeps the log as it stands now
     ports_.history.record(report_);

@@ -407,6 +407,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Mail.security",
                                           "Mail.send-start-mail",
                                           "Monitoring.metrics-textfile",
+                                          "Monitoring.ping-url",
                                           "Webserver.webhost",
                                           "Webserver.webport",
                                           "VEEAM.veeam-lockfiles",
@@ -434,6 +435,21 @@ TEST(ConfigMonitoringTest, MetricsTextfileIsAPromFileInAnExistingDirectory) {
   only_error(with_metrics_textfile("ubc.prom"), "is not an absolute path");
   only_error(with_metrics_textfile("/var/lib/node-exporter/ubc.txt"), "does not end in .prom");
   only_error(with_metrics_textfile("/var/lib/missing/ubc.prom"), "'/var/lib/missing' does not exist");
+}
+
+TEST(ConfigMonitoringTest, PingUrlIsHttpOrHttps) {
+  const auto with_ping_url = [](const std::string& value) {
+    const std::string text = test::read_text_file(kFixtures + "minimal.ini") + "\n[Monitoring]\nping-url = " + value + "\n";
+    return build_text(kFixtures + "minimal.ini", text);
+  };
+  const ConfigResult good = with_ping_url("https://hc-ping.com/5f0c");
+  EXPECT_TRUE(good.problems.empty()) << describe(good);
+  EXPECT_EQ(good.config.ping_url, "https://hc-ping.com/5f0c");
+  const ConfigResult bad = with_ping_url("ftp://example.com/ping");
+  ASSERT_EQ(bad.problems.size(), 1u) << describe(bad);
+  EXPECT_EQ(bad.problems[0].key, "Monitoring.ping-url");
+  EXPECT_TRUE(contains(bad.problems[0].message, "is not an http:// or https:// URL")) << bad.problems[0].message;
+  EXPECT_EQ(bad.config.ping_url, "");
 }
 
 }  // namespace
