@@ -21,6 +21,7 @@
 #include "sys/posix_file_system.h"
 #include "sys/posix_process_runner.h"
 #include "sys/process_info.h"
+#include "sys/curl_pinger.h"
 #include "sys/sqlite_history.h"
 #include "sys/status_file_sink.h"
 #include "sys/system_clock.h"
@@ -102,14 +103,15 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   PosixFileSystem fs;
   OpensslFileHasher hasher;
   StatusFileSink status(config->runtime_directory);
-  SqliteHistory history(config->state_directory);
+  SqliteHistory history(config->state_directory, HistoryAccess::read_write, config->history_keep_days);
   LogindInhibitor inhibitor;
   SystemClock clock(&stop);
   CurlTransport transport(*config, host_name());
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
+  CurlPinger pinger;
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
-              history, mailer, inhibitor, clock, stop};
+              history, mailer, inhibitor, clock, stop, pinger};
 
   Job job(*config, ports, JobContext{host_name(), process_id(), process_environment()});
   const JobReport report = job.run(request);

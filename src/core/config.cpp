@@ -177,6 +177,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   r.read_int("Backup", "free-space-threshold-gb", 0, 1000000, "GB", c.free_space_threshold_gb);
   r.read_int("Backup", "veeam-lease-ttl-hours", 1, 720, "hours", c.veeam_lease_ttl_hours);
   r.read_int("Backup", "stale-after-days", 1, 3650, "days", c.stale_after_days);
+  r.read_int("Backup", "history-keep-days", 0, 36500, "days", c.history_keep_days);
   r.read_int("Backup", "max-delete-percent", 0, 100, "percent", c.max_delete_percent);
   r.read_bool("Backup", "copy-yields-to-veeam", c.copy_yields_to_veeam);
   r.read_bool("Backup", "source-must-be-mountpoint", c.source_must_be_mountpoint);
@@ -287,6 +288,40 @@ bool ConfigResult::has_errors() const {
   });
 }
 
+void read_monitoring(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
+  constexpr std::string_view kExample = "/var/lib/prometheus/node-exporter/usb-backup-copier.prom";
+  const auto file = r.read_path("Monitoring", "metrics-textfile", kExample);
+  if (!file) return;
+  const int line = r.find("Monitoring", "metrics-textfile")->line;
+  // node_exporter's textfile collector reads only *.prom files.
+  if (!file->ends_with(".prom")) {
+    r.error(line, "Monitoring.metrics-textfile",
+            quoted(*file) + " does not end in .prom, so node_exporter would not read it; write e.g. " +
+                std::string(kExample));
+    return;
+  }
+  const std::string directory = file->substr(0, file->rfind('/'));
+  if (!env.is_directory(directory.empty() ? "/" : directory)) {
+    r.error(line, "Monitoring.metrics-textfile",
+            quoted(directory) + " does not exist or is not a directory; create it or write the textfile "
+                                "collector's directory (node_exporter --collector.textfile.directory)");
+    return;
+  }
+  c.metrics_textfile = *file;
+}
+
+void read_ping_url(ConfigReader& r, Config& c) {
+  const IniEntry* entry = r.find("Monitoring", "ping-url");
+  if (entry == nullptr || entry->value.empty()) return;
+  const std::string& url = entry->value;
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    r.error(entry->line, "Monitoring.ping-url",
+            quoted(url) + " is not an http:// or https:// URL; write e.g. `ping-url = https://hc-ping.com/<uuid>`");
+    return;
+  }
+  c.ping_url = url;
+}
+
 ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& entries,
                           const ConfigEnvironment& env) {
   ConfigResult result;
@@ -297,6 +332,8 @@ ConfigResult build_config(const std::string& path, const std::vector<IniEntry>& 
   read_backup(r, c, env);
   read_veeam(r, c, env);
   read_mail(r, c, env);
+  read_monitoring(r, c, env);
+  read_ping_url(r, c);
   read_webserver(r, c);
   r.read_bool("Debug", "debug", c.debug);
   result.problems = r.take_problems();

@@ -47,11 +47,16 @@ struct Config {
   bool copy_yields_to_veeam = true;
   int veeam_lease_ttl_hours = 24;
   int stale_after_days = 8;
+  int history_keep_days = 365;  // 0: keep every run
   bool require_enrollment = false;
   int max_delete_percent = 50;
   bool source_must_be_mountpoint = false;
   int wait_for_queue_minutes = 720;
   VerifyMode verify = VerifyMode::written;
+
+  // [Monitoring]
+  std::string metrics_textfile;  // empty: off
+  std::string ping_url;          // empty: off
 
   // [Mail]
   std::vector<std::string> sysop_mails;

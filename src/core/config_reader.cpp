@@ -37,6 +37,7 @@ constexpr KeySpec kKeys[] = {
     {"Backup", "copy-yields-to-veeam"},
     {"Backup", "veeam-lease-ttl-hours"},
     {"Backup", "stale-after-days"},
+    {"Backup", "history-keep-days"},
     {"Backup", "require-enrollment"},
     {"Backup", "max-delete-percent"},
     {"Backup", "source-must-be-mountpoint"},
@@ -53,6 +54,8 @@ constexpr KeySpec kKeys[] = {
     {"Mail", "ca-file"},
     {"Mail", "security"},
     {"Mail", "send-start-mail"},
+    {"Monitoring", "metrics-textfile"},
+    {"Monitoring", "ping-url"},
     {"Webserver", "webhost"},
     {"Webserver", "webport"},
     {"VEEAM", "veeam-lockfiles"},
@@ -60,8 +63,8 @@ constexpr KeySpec kKeys[] = {
     {"Debug", "debug"},
 };
 
-constexpr std::string_view kSections[] = {"Backup", "Mail", "Webserver", "VEEAM", "Debug"};
-constexpr std::string_view kSectionList = "[Backup], [Mail], [Webserver], [VEEAM] and [Debug]";
+constexpr std::string_view kSections[] = {"Backup", "Mail", "Monitoring", "Webserver", "VEEAM", "Debug"};
+constexpr std::string_view kSectionList = "[Backup], [Mail], [Monitoring], [Webserver], [VEEAM] and [Debug]";
 
 std::optional<std::string_view> section_of(std::string_view key) {
   for (const KeySpec& spec : kKeys) {

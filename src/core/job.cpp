@@ -11,6 +11,7 @@
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/mail_compose.h"
+#include "core/monitoring_ping.h"
 #include "core/run_log.h"
 #include "core/text.h"
 #include "version.h"
@@ -194,6 +195,9 @@ Job::State Job::claim() {
     return State::done;
   }
   undo_.push("free the disk's job slot", [this] { ports_.slots.release(); });
+  // ping-url: the copy of a whitelisted disk begins.
+  if (!config_.ping_url.empty() && request_action_ == JobAction::copy)
+    ping_monitor_url(start_ping_url(config_.ping_url));
   return State::queue;
 }
 

@@ -105,6 +105,9 @@ class Job {
   void write_disk_state(const std::string& state, const std::string& reason);
   void conclude();
   void warn(const std::string& message);
+  // ping-url: a failure is logged and kept for the report, where it never worsens the outcome.
+  void ping_monitor_url(const std::string& url);
+  std::vector<std::string> ping_warnings_;
   void set_phase(Phase phase, std::string detail = {});
   void publish_status();
   std::string lock_path() const;

@@ -9,6 +9,8 @@
 #include "core/format.h"
 #include "core/job.h"
 #include "core/mail_compose.h"
+#include "core/metrics_textfile.h"
+#include "core/monitoring_ping.h"
 #include "core/run_log.h"
 #include "version.h"
 
@@ -42,6 +44,13 @@ Job::State Job::stopped_from_outside() {
 void Job::warn(const std::string& message) {
   report_.warnings.push_back(message);
   log_->warn("{}", message);
+}
+
+void Job::ping_monitor_url(const std::string& url) {
+  if (const auto error = ping_monitor(ports_.pinger, url)) {
+    log_->warn("{}", *error);
+    ping_warnings_.push_back(*error);
+  }
 }
 
 void Job::set_phase(Phase phase, std::string detail) {
@@ -151,6 +160,10 @@ void Job::conclude() {
   if (kept.sent > 0) log_->info("Sent {} mails kept from earlier runs", kept.sent);
   for (const auto& warning : kept.warnings) warn(warning);
   if (report_.outcome == Outcome::success && !report_.warnings.empty()) report_.outcome = Outcome::warning;
+  // ping-url, once the outcome is settled: its failures join the warnings after that.
+  if (!config_.ping_url.empty() && request_action_ == JobAction::copy)
+    if (const auto url = end_ping_url(config_.ping_url, report_.outcome)) ping_monitor_url(*url);
+  report_.warnings.insert(report_.warnings.end(), ping_warnings_.begin(), ping_warnings_.end());
   try {
     report_.run_log = run_log_->text();  // the history keeps the log as it stands now
     ports_.history.record(report_);
@@ -160,6 +173,10 @@ void Job::conclude() {
          "); the copy is not affected. Check the database, or move it away to start a new one");
     if (report_.outcome == Outcome::success) report_.outcome = Outcome::warning;
   }
+  // metrics-textfile, from the history just written. A failure is told, never a worse outcome.
+  if (const auto error = write_metrics_textfile(config_, ports_.history, ports_.fs, ports_.clock.now_unix()))
+    warn("The metrics file '" + config_.metrics_textfile + "' could not be written (" + *error +
+         "); monitoring shows stale values until a run writes it");
   const auto duration = report_.finished_at - report_.started_at;
   log_->info("Run ended: {} after {}", to_string(report_.outcome), format_duration(duration));
   // Taken after the history, so that the attached log holds a failure to record the run.

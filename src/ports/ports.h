@@ -11,6 +11,7 @@
 #include "ports/inhibitor.h"
 #include "ports/mailer.h"
 #include "ports/mounter.h"
+#include "ports/pinger.h"
 #include "ports/process_runner.h"
 #include "ports/run_lock.h"
 #include "ports/status_sink.h"
@@ -33,6 +34,7 @@ struct Ports {
   Inhibitor& inhibitor;
   Clock& clock;
   StopSignal& stop;
+  Pinger& pinger;
 };
 
 }  // namespace ubc

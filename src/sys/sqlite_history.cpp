@@ -183,10 +183,19 @@ std::string newest_per_disk(const std::string& columns, const std::function<std:
          " ORDER BY started_at DESC, id DESC";
 }
 
+// A good copy: one a restore could rely on (see History::last_success_per_disk).
+std::string good_copy(const char* alias, bool has_action) {
+  const std::string a(alias);
+  return a + ".outcome IN ('success', 'warning')" + (has_action ? " AND " + a + ".action = 'copy'" : "");
+}
+
+constexpr std::int64_t kSecondsPerDay = 24 * 60 * 60;
+
 }  // namespace
 
-SqliteHistory::SqliteHistory(std::string state_directory, HistoryAccess access)
-    : directory_(std::move(state_directory)), path_(directory_ + "/history.db"), access_(access) {}
+SqliteHistory::SqliteHistory(std::string state_directory, HistoryAccess access, int keep_days)
+    : directory_(std::move(state_directory)), path_(directory_ + "/history.db"), access_(access),
+      keep_days_(keep_days) {}
 
 bool SqliteHistory::open(bool create) {
   if (db_) return true;
@@ -272,20 +281,13 @@ bool SqliteHistory::open_read_only() {
   return true;
 }
 
-void SqliteHistory::migrate(sqlite3* db) {
-  // One writer at a time: two copiers opening an old database together must not both add
-  // the columns, so the version is read and raised inside one immediate transaction.
+void SqliteHistory::in_transaction(sqlite3* db, const std::function<void()>& body) {
+  // IMMEDIATE takes the write lock at once: two writers then wait for each other (busy
+  // timeout) instead of failing halfway when both try to upgrade a read.
   if (const int r = exec_waiting(db, "BEGIN IMMEDIATE;"); r != SQLITE_OK)
     throw_sqlite(db, r, "BEGIN IMMEDIATE on '" + path_ + "'");
   try {
-    std::int64_t version = 0;
-    {
-      Statement s(db, "PRAGMA user_version", path_);
-      if (s.step()) version = s.integer(0);
-    }
-    for (auto v = static_cast<std::size_t>(version); v < std::size(kMigrations); ++v)
-      if (const int r = sqlite3_exec(db, kMigrations[v], nullptr, nullptr, nullptr); r != SQLITE_OK)
-        throw_sqlite(db, r, "schema version " + std::to_string(v + 1) + " of '" + path_ + "'");
+    body();
     if (const int r = sqlite3_exec(db, "COMMIT;", nullptr, nullptr, nullptr); r != SQLITE_OK)
       throw_sqlite(db, r, "COMMIT on '" + path_ + "'");
   } catch (...) {
@@ -294,8 +296,45 @@ void SqliteHistory::migrate(sqlite3* db) {
   }
 }
 
+void SqliteHistory::migrate(sqlite3* db) {
+  // One writer at a time: two copiers opening an old database together must not both add
+  // the columns, so the version is read and raised inside one transaction.
+  in_transaction(db, [&] {
+    std::int64_t version = 0;
+    {
+      Statement s(db, "PRAGMA user_version", path_);
+      if (s.step()) version = s.integer(0);
+    }
+    for (auto v = static_cast<std::size_t>(version); v < std::size(kMigrations); ++v)
+      if (const int r = sqlite3_exec(db, kMigrations[v], nullptr, nullptr, nullptr); r != SQLITE_OK)
+        throw_sqlite(db, r, "schema version " + std::to_string(v + 1) + " of '" + path_ + "'");
+  });
+}
+
 void SqliteHistory::record(const JobReport& report) {
   open(true);
+  // The row and the housekeeping it triggers land together or not at all.
+  in_transaction(db_.get(), [&] {
+    insert(report);
+    if (keep_days_ > 0) prune(report.finished_at - keep_days_ * kSecondsPerDay);
+  });
+}
+
+void SqliteHistory::prune(std::int64_t cutoff) {
+  // Each disk's newest run and newest good copy stay however old they are: `status`, the
+  // web page and the stale-disk alert read them, and a disk unplugged for a year still
+  // needs its last good copy shown. The run's log is in the row and goes with it.
+  const std::string newest_run = newest_per_disk("r.id", [](const char*) { return std::string("1"); });
+  const std::string newest_good = newest_per_disk("r.id", [](const char* t) { return good_copy(t, true); });
+  Statement s(db_.get(),
+              "DELETE FROM runs WHERE finished_at < ? AND id NOT IN (" + newest_run + ") AND id NOT IN (" +
+                  newest_good + ")",
+              path_);
+  s.bind(1, cutoff);
+  (void)s.step();
+}
+
+void SqliteHistory::insert(const JobReport& report) {
   Statement s(db_.get(),
               "INSERT INTO runs (uuid, label, device, started_at, finished_at, outcome, reason, bytes,"
               " files, duration_seconds, free_bytes_after, warnings, veeam_pauses, action,"
@@ -350,11 +389,7 @@ std::vector<HistoryRow> SqliteHistory::last_success_per_disk() {
   const bool has_action = version_ >= 1;
   Statement s(db_.get(),
               newest_per_disk(row_columns(version_),
-                              [has_action](const char* t) {
-                                const std::string a(t);
-                                return a + ".outcome IN ('success', 'warning')" +
-                                       (has_action ? " AND " + a + ".action = 'copy'" : "");
-                              }),
+                              [has_action](const char* t) { return good_copy(t, has_action); }),
               path_);
   while (s.step()) rows.push_back(read_row(s));
   return rows;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +31,11 @@ class SqliteHistory final : public History {
  public:
   // Opens nothing yet: a missing database is created by the first record(), and reading
   // one that does not exist yet gives no rows (so `status` works before the first run).
-  explicit SqliteHistory(std::string state_directory, HistoryAccess access = HistoryAccess::read_write);
+  // keep_days > 0: record() deletes the runs that finished more than keep_days before the
+  // run it records (history-keep-days), except each disk's newest run and newest good copy.
+  // 0 keeps every run.
+  explicit SqliteHistory(std::string state_directory, HistoryAccess access = HistoryAccess::read_write,
+                         int keep_days = 0);
   SqliteHistory(const SqliteHistory&) = delete;
   SqliteHistory& operator=(const SqliteHistory&) = delete;
 
@@ -50,10 +55,15 @@ class SqliteHistory final : public History {
   bool open_read_only();
   void create_file();
   void migrate(sqlite3* db);
+  // Runs body inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows when it throws.
+  void in_transaction(sqlite3* db, const std::function<void()>& body);
+  void insert(const JobReport& report);
+  void prune(std::int64_t cutoff);
 
   std::string directory_;
   std::string path_;
   HistoryAccess access_;
+  int keep_days_;
   std::int64_t version_ = 0;  // the schema version of the open database
   Sqlite3Ptr db_;
 };

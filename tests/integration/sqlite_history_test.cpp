@@ -415,5 +415,46 @@ TEST_F(SqliteHistoryTest, AReaderThatCannotFindTheWalFilesSaysWhichItNeeds) {
   EXPECT_EQ(codes.at(0), 7) << "a clear error, not rows and not another failure";
 }
 
+constexpr std::int64_t kDay = 24 * 60 * 60;
+
+std::vector<std::int64_t> started_ats(History& history) {
+  std::vector<std::int64_t> out;
+  for (const HistoryRow& row : history.recent(100)) out.push_back(row.started_at);
+  return out;
+}
+
+TEST_F(SqliteHistoryTest, OldRunsArePrunedWithTheirLogsButEachDisksNewestGoodCopyStays) {
+  SqliteHistory history(state_, HistoryAccess::read_write, 10);
+  history.record(report_for("AAAA-0001", 1 * kDay, Outcome::success));
+  JobReport logged = report_for("AAAA-0001", 2 * kDay, Outcome::failed);
+  logged.run_log = "12:00:01 info: Run started\n";
+  history.record(logged);
+  history.record(report_for("BBBB-0002", 3 * kDay, Outcome::failed));
+  history.record(report_for("BBBB-0002", 5 * kDay, Outcome::success));
+  history.record(report_for("BBBB-0002", 95 * kDay, Outcome::failed));
+  // Until A runs again, its old runs are its newest run and its newest good copy.
+  EXPECT_EQ(started_ats(history), (std::vector<std::int64_t>{95 * kDay, 5 * kDay, 2 * kDay, 1 * kDay}));
+  const std::int64_t logged_id = history.recent(100)[2].id;
+  ASSERT_EQ(history.run_log(logged_id), logged.run_log);
+
+  history.record(report_for("AAAA-0001", 100 * kDay, Outcome::warning));
+  // B's good copy of day 5 is 95 days old but still the one a restore relies on.
+  EXPECT_EQ(started_ats(history), (std::vector<std::int64_t>{100 * kDay, 95 * kDay, 5 * kDay}));
+  EXPECT_EQ(history.run_log(logged_id), std::nullopt) << "the log goes with its run";
+  SqliteHistory reader(state_, HistoryAccess::read_only);
+  const auto good = reader.last_success_per_disk();
+  ASSERT_EQ(good.size(), 2u);
+  EXPECT_EQ(good[1].uuid, "BBBB-0002");
+  EXPECT_EQ(good[1].started_at, 5 * kDay);
+}
+
+TEST_F(SqliteHistoryTest, KeepDaysZeroKeepsEveryRun) {
+  SqliteHistory history(state_, HistoryAccess::read_write, 0);
+  history.record(report_for("AAAA-0001", 1 * kDay, Outcome::failed));
+  history.record(report_for("AAAA-0001", 2 * kDay, Outcome::success));
+  history.record(report_for("AAAA-0001", 5000 * kDay, Outcome::success));
+  EXPECT_EQ(started_ats(history), (std::vector<std::int64_t>{5000 * kDay, 2 * kDay, 1 * kDay}));
+}
+
 }  // namespace
 }  // namespace ubc

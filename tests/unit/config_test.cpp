@@ -70,6 +70,8 @@ TEST(ConfigTest, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(c.wait_for_queue_minutes, 720);
   EXPECT_EQ(c.stall_timeout_minutes, defaults.stall_timeout_minutes);
   EXPECT_EQ(c.max_delete_percent, 50);
+  EXPECT_EQ(c.history_keep_days, 365);
+  EXPECT_EQ(c.metrics_textfile, "");
   EXPECT_EQ(c.verify, VerifyMode::written);
   EXPECT_TRUE(c.copy_yields_to_veeam);
   EXPECT_FALSE(c.require_enrollment);
@@ -387,6 +389,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Backup.copy-yields-to-veeam",
                                           "Backup.veeam-lease-ttl-hours",
                                           "Backup.stale-after-days",
+                                          "Backup.history-keep-days",
                                           "Backup.require-enrollment",
                                           "Backup.max-delete-percent",
                                           "Backup.source-must-be-mountpoint",
@@ -403,12 +406,50 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Mail.ca-file",
                                           "Mail.security",
                                           "Mail.send-start-mail",
+                                          "Monitoring.metrics-textfile",
+                                          "Monitoring.ping-url",
                                           "Webserver.webhost",
                                           "Webserver.webport",
                                           "VEEAM.veeam-lockfiles",
                                           "VEEAM.wait-for-backup-minutes",
                                           "Debug.debug"};
   EXPECT_EQ(keys, expected);
+}
+
+ConfigResult with_metrics_textfile(const std::string& value) {
+  const std::string text = test::read_text_file(kFixtures + "minimal.ini") + "\n[Monitoring]\nmetrics-textfile = " + value + "\n";
+  return build_text(kFixtures + "minimal.ini", text, prepared_machine().directory("/var/lib/node-exporter"));
+}
+
+TEST(ConfigMonitoringTest, MetricsTextfileIsAPromFileInAnExistingDirectory) {
+  const ConfigResult good = with_metrics_textfile("/var/lib/node-exporter/ubc.prom");
+  EXPECT_TRUE(good.problems.empty()) << describe(good);
+  EXPECT_EQ(good.config.metrics_textfile, "/var/lib/node-exporter/ubc.prom");
+
+  const auto only_error = [](const ConfigResult& r, const std::string& hint) {
+    ASSERT_EQ(r.problems.size(), 1u) << describe(r);
+    EXPECT_EQ(r.problems[0].key, "Monitoring.metrics-textfile");
+    EXPECT_TRUE(contains(r.problems[0].message, hint)) << r.problems[0].message;
+    EXPECT_EQ(r.config.metrics_textfile, "");
+  };
+  only_error(with_metrics_textfile("ubc.prom"), "is not an absolute path");
+  only_error(with_metrics_textfile("/var/lib/node-exporter/ubc.txt"), "does not end in .prom");
+  only_error(with_metrics_textfile("/var/lib/missing/ubc.prom"), "'/var/lib/missing' does not exist");
+}
+
+TEST(ConfigMonitoringTest, PingUrlIsHttpOrHttps) {
+  const auto with_ping_url = [](const std::string& value) {
+    const std::string text = test::read_text_file(kFixtures + "minimal.ini") + "\n[Monitoring]\nping-url = " + value + "\n";
+    return build_text(kFixtures + "minimal.ini", text);
+  };
+  const ConfigResult good = with_ping_url("https://hc-ping.com/5f0c");
+  EXPECT_TRUE(good.problems.empty()) << describe(good);
+  EXPECT_EQ(good.config.ping_url, "https://hc-ping.com/5f0c");
+  const ConfigResult bad = with_ping_url("ftp://example.com/ping");
+  ASSERT_EQ(bad.problems.size(), 1u) << describe(bad);
+  EXPECT_EQ(bad.problems[0].key, "Monitoring.ping-url");
+  EXPECT_TRUE(contains(bad.problems[0].message, "is not an http:// or https:// URL")) << bad.problems[0].message;
+  EXPECT_EQ(bad.config.ping_url, "");
 }
 
 }  // namespace

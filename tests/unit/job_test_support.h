@@ -16,6 +16,7 @@
 #include "fakes/fake_file_hasher.h"
 #include "fakes/fake_file_system.h"
 #include "fakes/fake_mounter.h"
+#include "fakes/fake_pinger.h"
 #include "fakes/fake_process_runner.h"
 #include "fakes/fake_recorders.h"
 #include "fakes/fake_run_lock.h"
@@ -50,6 +51,7 @@ class JobTest : public ::testing::Test {
   Config config_;
   FakeClock clock_;
   FakeStopSignal stop_;
+  FakePinger pinger_;
   FakeDeviceFinder devices_;
   FakeFileSystem fs_;
   FakeMounter mounter_{fs_};
