@@ -227,6 +227,11 @@ std::vector<std::string> describe_config(const Config& c) {
   out.push_back("wait-for-queue-minutes = " + std::to_string(c.wait_for_queue_minutes));
   out.push_back("stall-timeout-minutes = " + std::to_string(c.stall_timeout_minutes));
   out.push_back("max-delete-percent = " + std::to_string(c.max_delete_percent));
+  out.push_back("stale-after-days = " + std::to_string(c.stale_after_days));
+  out.push_back("history-keep-days = " + std::to_string(c.history_keep_days));
+  out.push_back("metrics-textfile = " + c.metrics_textfile);
+  // A ping URL usually carries the check's secret: say only whether it is set.
+  out.push_back(std::string("ping-url = ") + (c.ping_url.empty() ? "" : "(set)"));
   out.push_back(std::string("copy-yields-to-veeam = ") + (c.copy_yields_to_veeam ? "yes" : "no"));
   out.push_back(std::string("source-must-be-mountpoint = ") + (c.source_must_be_mountpoint ? "yes" : "no"));
   out.push_back("mail server = " + c.mail_server + ":" + std::to_string(c.effective_mail_port()));

@@ -551,11 +551,16 @@ TEST_F(JobTest, EstimatesTheDurationFromTheDisksLastRun) {
 TEST_F(JobTest, DumpsEnvironmentAndMaskedConfigInDebugMode) {
   config_.debug = true;
   config_.mail_password = "s3cret-pw";
+  config_.ping_url = "https://hc-ping.com/5f0c-secret-check";
+  config_.history_keep_days = 90;
   processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
   const JobReport r = run_job();
   EXPECT_TRUE(logged("PATH=/usr/bin", r));
   EXPECT_TRUE(logged("mail password = ********", r));
   EXPECT_FALSE(logged("s3cret-pw", r));
+  EXPECT_TRUE(logged("history-keep-days = 90", r));
+  EXPECT_TRUE(logged("ping-url = (set)", r));
+  EXPECT_FALSE(logged("5f0c-secret-check", r));
 }
 
 TEST_F(JobTest, WaitsForAVeeamJobThenCopies) {
