@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,8 @@ namespace ubc {
 namespace {
 
 constexpr std::size_t kBlock = 1 << 20;
+// Files from this size on have their source read on a second thread, beside the copy.
+constexpr std::uint64_t kThreadFrom = 4 << 20;
 
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
@@ -67,7 +70,10 @@ HashOutcome hash_file(const std::string& path, bool from_device, const KeepGoing
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
-  std::vector<unsigned char> buffer(kBlock);
+  // No bigger than the file (plus one byte, to see its end in the same read): a tree of
+  // 100,000 small files would otherwise clear 2 MiB of buffers for each of them.
+  std::vector<unsigned char> buffer(
+      static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, static_cast<std::uint64_t>(st.st_size) + 1)));
   HashOutcome out;
   for (;;) {
     const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
@@ -106,6 +112,15 @@ HashOutcome OpensslFileHasher::hash_copy(const std::string& copy, const HashProg
 std::pair<HashOutcome, HashOutcome> OpensslFileHasher::hash_source_and_copy(const std::string& source,
                                                                             const std::string& copy,
                                                                             const HashProgress& progress) {
+  // A small file is read in one go: a thread to overlap two such reads costs more than it
+  // saves, and a tree of small files would start one per file.
+  struct stat st {};
+  if (::lstat(copy.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) < kThreadFrom) {
+    HashOutcome copy_hash = hash_file(copy, true, progress);
+    if (copy_hash.kind == HashOutcome::Kind::cancelled) return {copy_hash, std::move(copy_hash)};
+    return {hash_file(source, false, [](std::uint64_t) { return true; }), std::move(copy_hash)};
+  }
   // The caller's progress callback runs on the caller's thread only (with the copy);
   // stopping the copy stops the source too.
   std::atomic<bool> stop{false};
