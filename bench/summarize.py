@@ -112,6 +112,8 @@ def report(meta, rows):
     line("**copier's own peak RSS** (max of all its runs)",
          [fmt(rss[t] / 1024 if rss[t] else None, " MiB", 1) for t in ("big", "small")], "≤ 16 MiB",
          (verdict(rss["big"] / 1024, 16), verdict(rss["small"] / 1024, 16)))
+    cpu = {t: median(rows, t, "job_fresh", "copier_cpu") for t in ("big", "small")}
+    line("copier's own CPU time in the fresh job", [fmt(cpu[t]) for t in ("big", "small")])
     rrss = {t: peak(rows, t, "rsync_rss_kib") for t in ("big", "small")}
     line("rsync's peak RSS, for comparison", [fmt(rrss[t] / 1024 if rrss[t] else None, " MiB", 1)
                                              for t in ("big", "small")])
