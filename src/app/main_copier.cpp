@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// usb-backup-copier: copy, verify, match, check-config, status, serve, check-stale.
+// usb-backup-copier: copy, verify, match, check-config, status, serve, check-stale,
+// prepare-disk.
 #include <iostream>
 
 #include "app/cli.h"
@@ -23,6 +24,9 @@ constexpr const char* kUsage =
     "                      webhost:webport (read-only)\n"
     "  check-stale         mail the admins about disks with no good copy for\n"
     "                      stale-after-days (at most once a day per disk)\n"
+    "  prepare-disk --device /dev/sdX [--fs ext4|xfs] [--label NAME] [--yes]\n"
+    "                      ERASE a new disk and make it a rotation disk: partition,\n"
+    "                      filesystem, whitelist entry\n"
     "  --version, --help\n"
     "The configuration is --config PATH, else $USB_BACKUP_COPIER_CONFIG, else\n"
     "/etc/usb-backup-copier/config.ini.\n";
@@ -47,6 +51,7 @@ int dispatch(const ubc::Invocation& whole) {
   if (command == "status") return ubc::cmd_status(inv);
   if (command == "serve") return ubc::cmd_serve(inv);
   if (command == "check-stale") return ubc::cmd_check_stale(inv);
+  if (command == "prepare-disk") return ubc::cmd_prepare_disk(inv);
   return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
 }
 

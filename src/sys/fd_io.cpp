@@ -64,7 +64,7 @@ void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::st
 }
 
 void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
-                       unsigned mode, bool sync_directory) {
+                       unsigned mode, bool sync_directory, const FileOwner* owner) {
   // O_NOFOLLOW: a symlink planted at tmp must not redirect a root write elsewhere. The
   // final rename replaces a symlink at path itself; it never writes through it.
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
@@ -73,6 +73,8 @@ void write_file_atomic(const std::string& path, const std::string& tmp, std::str
   try {
     // An old tmp file left by a crash keeps its mode through O_CREAT, and the umask
     // narrows a new one: set it explicitly (readers may run as other users).
+    if (owner != nullptr && ::fchown(fd.get(), owner->uid, owner->gid) != 0)
+      throw errno_error("fchown", tmp);
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw errno_error("fchmod", tmp);
     write_all(fd.get(), data, tmp);
     if (::fsync(fd.get()) != 0) throw errno_error("fsync", tmp);
@@ -90,6 +92,13 @@ void write_file_atomic(const std::string& path, const std::string& tmp, std::str
   if (!dir_fd) throw errno_error("open", dir);
   if (::fsync(dir_fd.get()) != 0 && errno != EINVAL)  // EINVAL: fsync on dirs unsupported
     throw errno_error("fsync", dir);
+}
+
+void rewrite_file(const std::string& path, std::string_view data) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw errno_error("stat", path);
+  const FileOwner owner{st.st_uid, st.st_gid};
+  write_file_atomic(path, path + ".tmp", data, st.st_mode & 07777, true, &owner);
 }
 
 }  // namespace ubc

@@ -33,7 +33,16 @@ void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::st
 // it, renames it over path; tmp is removed on any failure. sync_directory also makes the
 // rename itself durable (files on the backup disk). Readers see the old or the new file,
 // never a half-written one.
+// owner, when given, is set on tmp before it is written (a file others read by group).
+struct FileOwner {
+  unsigned uid = 0;
+  unsigned gid = 0;
+};
 void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
-                       unsigned mode, bool sync_directory);
+                       unsigned mode, bool sync_directory, const FileOwner* owner = nullptr);
+
+// Replaces an existing file (an admin's config.ini) keeping its mode and owner, through
+// path + ".tmp" as write_file_atomic does. Throws std::system_error.
+void rewrite_file(const std::string& path, std::string_view data);
 
 }  // namespace ubc
