@@ -82,8 +82,12 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
       }
       // rsync starts over and skips what is already on the disk; a dry run is simply
       // repeated, a copy counts on from what was done.
-      if (mode == RsyncMode::dry_run) reader.restart();
-      else bytes_offset_ = bytes_done_;
+      if (mode == RsyncMode::dry_run) {
+        reader.restart();
+      } else {
+        bytes_offset_ = bytes_done_;
+        if (auto end_resume = resume_partial_files()) return *end_resume;
+      }
     }
   }
 }
