@@ -87,6 +87,8 @@ std::optional<Job::RsyncEnd> Job::resume_partial_files() {
       // Complete and checked by rsync (and read back by the verification later): only now
       // does it take its real name. The copy that follows finds it up to date.
       ports_.fs.rename(dest + "/" + partial, dest + "/" + target);
+      // rsync removes a partial dir it has emptied; this one was emptied here.
+      (void)ports_.fs.remove_empty_directory(dest + "/" + partial.substr(0, partial.rfind('/')));
     }
     if (!paused) return std::nullopt;
     if (!pause_for_veeam()) {

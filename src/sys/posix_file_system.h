@@ -32,6 +32,7 @@ class PosixFileSystem final : public FileSystem {
   void append(const std::string& path, const std::string& data) override;
   bool remove(const std::string& path) override;
   void rename(const std::string& from, const std::string& to) override;
+  bool remove_empty_directory(const std::string& path) override;
   // Like mkdir -p; directories it creates get exactly mode (the umask does not apply).
   void make_directories(const std::string& path, unsigned mode) override;
 };

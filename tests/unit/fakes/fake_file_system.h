@@ -83,6 +83,10 @@ class FakeFileSystem final : public FileSystem {
     if (auto m = mtimes_.extract(from)) mtimes_[to] = m.mapped();
     renames_.push_back(from + " -> " + to);
   }
+  bool remove_empty_directory(const std::string& path) override {
+    if (files_.count(path) || has_children(path)) return false;
+    return dirs_.erase(path) > 0;
+  }
   void make_directories(const std::string& path, unsigned) override {
     fail_if_broken(path);
     dirs_.insert(path);
