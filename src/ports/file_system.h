@@ -51,6 +51,10 @@ class FileSystem {
   virtual void append(const std::string& path, const std::string& data) = 0;
   // False if it was not there.
   virtual bool remove(const std::string& path) = 0;
+  // rename(2) within one filesystem: replaces `to` if it exists.
+  virtual void rename(const std::string& from, const std::string& to) = 0;
+  // rmdir(2); false if it was not there or is not empty.
+  virtual bool remove_empty_directory(const std::string& path) = 0;
   virtual void make_directories(const std::string& path, unsigned mode) = 0;
 };
 

@@ -193,6 +193,16 @@ bool PosixFileSystem::remove(const std::string& path) {
   throw_errno(errno, "unlink '" + path + "'");
 }
 
+void PosixFileSystem::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) throw_errno(errno, "rename '" + from + "' to '" + to + "'");
+}
+
+bool PosixFileSystem::remove_empty_directory(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0) return true;
+  if (errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) return false;
+  throw_errno(errno, "rmdir '" + path + "'");
+}
+
 void PosixFileSystem::make_directories(const std::string& path, unsigned mode) {
   if (path.empty()) throw_errno(EINVAL, "make_directories ''");
   std::size_t pos = 0;

@@ -31,6 +31,8 @@ class PosixFileSystem final : public FileSystem {
   void write_atomic(const std::string& path, const std::string& data, unsigned mode) override;
   void append(const std::string& path, const std::string& data) override;
   bool remove(const std::string& path) override;
+  void rename(const std::string& from, const std::string& to) override;
+  bool remove_empty_directory(const std::string& path) override;
   // Like mkdir -p; directories it creates get exactly mode (the umask does not apply).
   void make_directories(const std::string& path, unsigned mode) override;
 };

@@ -73,6 +73,20 @@ class FakeFileSystem final : public FileSystem {
     files_[path] += data;
   }
   bool remove(const std::string& path) override { return files_.erase(path) > 0; }
+  void rename(const std::string& from, const std::string& to) override {
+    fail_if_broken(to);
+    const auto it = files_.find(from);
+    if (it == files_.end()) throw std::system_error(ENOENT, std::generic_category(), "rename " + from);
+    files_[to] = std::move(it->second);
+    files_.erase(from);
+    if (auto s = sizes_.extract(from)) sizes_[to] = s.mapped();
+    if (auto m = mtimes_.extract(from)) mtimes_[to] = m.mapped();
+    renames_.push_back(from + " -> " + to);
+  }
+  bool remove_empty_directory(const std::string& path) override {
+    if (files_.count(path) || has_children(path)) return false;
+    return dirs_.erase(path) > 0;
+  }
   void make_directories(const std::string& path, unsigned) override {
     fail_if_broken(path);
     dirs_.insert(path);
@@ -114,6 +128,7 @@ class FakeFileSystem final : public FileSystem {
   std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
+  std::vector<std::string> renames_;  // "from -> to"
   std::vector<std::string>* journal_ = nullptr;  // shared with other fakes: the order of effects
   int space_calls_ = 0;
 };
