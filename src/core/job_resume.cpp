@@ -4,8 +4,11 @@
 // the copy that starts over would rewrite a half-copied 1 TB backup file from the start.
 #include <spdlog/spdlog.h>
 
+#include <system_error>
+
 #include "core/format.h"
 #include "core/job.h"
+#include "core/partial_dirs.h"
 
 namespace ubc {
 
@@ -87,6 +90,11 @@ std::optional<Job::RsyncEnd> Job::resume_partial_files() {
       // Complete and checked by rsync (and read back by the verification later): only now
       // does it take its real name. The copy that follows finds it up to date.
       ports_.fs.rename(dest + "/" + partial, dest + "/" + target);
+      // Copied by this run, though no copy pass will report it: the copy finds it up to date.
+      files_offset_ += 1;
+      bytes_offset_ += *want - *have;
+      files_done_ = files_offset_;
+      on_progress(bytes_offset_, false);
       // rsync removes a partial dir it has emptied; this one was emptied here.
       (void)ports_.fs.remove_empty_directory(dest + "/" + partial.substr(0, partial.rfind('/')));
     }
@@ -96,6 +104,17 @@ std::optional<Job::RsyncEnd> Job::resume_partial_files() {
       end.kind = ports_.stop.stop_requested() ? RsyncEnd::Kind::stopped : RsyncEnd::Kind::veeam_wait_timed_out;
       return end;
     }
+  }
+}
+
+void Job::remove_empty_partial_dirs_left() {
+  try {
+    if (const std::size_t n = remove_empty_partial_dirs(ports_.fs, config_.backup_destination))
+      log_->info("Removed {} empty '{}' director{} that a stopped rsync left behind", n, kRsyncPartialDir,
+                 n == 1 ? "y" : "ies");
+  } catch (const std::system_error& e) {
+    // The copy itself is complete; a leftover empty directory is untidy, not wrong.
+    log_->warn("Could not remove empty '{}' directories: {}", kRsyncPartialDir, e.what());
   }
 }
 

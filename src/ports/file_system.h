@@ -37,6 +37,11 @@ class FileSystem {
   using FileVisitor = std::function<void(const std::string& relative_path, const FileStamp& stamp)>;
   virtual void walk_files(const std::string& root, const std::vector<std::string>& leave_out,
                           const FileVisitor& visit) = 0;
+  // Calls visit(relative path) for every directory below root, recursively, not crossing
+  // mounts and not following symlinks; leave_out as for count_files_recursive.
+  using DirectoryVisitor = std::function<void(const std::string& relative_path)>;
+  virtual void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                                const DirectoryVisitor& visit) = 0;
   virtual bool is_mountpoint(const std::string& path) = 0;
   // Size of a regular file (not following a symlink); nullopt for anything else or nothing.
   virtual std::optional<std::uint64_t> file_size(const std::string& path) = 0;

@@ -23,6 +23,8 @@ class PosixFileSystem final : public FileSystem {
   std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& leave_out) override;
   void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override;
   // True when the kernel's mount table has a mount at path (bind mounts included).
+  void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                        const DirectoryVisitor& visit) override;
   bool is_mountpoint(const std::string& path) override;
   std::optional<std::uint64_t> file_size(const std::string& path) override;
   SpaceInfo space(const std::string& path) override;

@@ -378,8 +378,8 @@ TEST(VeeamCopy, YieldsToALeaseMidCopyAndResumesWhereItStopped) {
   EXPECT_TRUE(copy_complete(history.back().outcome)) << history.back().outcome;
   // The figures cover the whole copy, not only the rsync run after the pause: what the
   // stopped run reported plus what the resumed run did. rsync reports a file as it finishes
-  // it, so one finished just before the signal may go uncounted, and the file it was
-  // writing is written again (its bytes count twice).
+  // it, so one finished just before the signal may go uncounted; the file it was writing
+  // is continued from its partial copy and counted once.
   const auto source_tree = scan_tree(f.source());
   std::int64_t source_files = 0;
   std::int64_t source_bytes = 0;
