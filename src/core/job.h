@@ -86,6 +86,10 @@ class Job {
   State rsync_failed(const char* what, const RsyncEnd& end);
   WaitEnd enter_veeam_gate();
   RsyncEnd run_rsync(RsyncMode mode, RsyncOutputReader& reader);
+  // After a pause: continues files cut off half-way (job_resume.cpp); an end if it must stop.
+  std::optional<RsyncEnd> resume_partial_files();
+  // After a copy pass: rsync's partial dirs that a stop left empty (job_resume.cpp).
+  void remove_empty_partial_dirs_left();
   bool pause_for_veeam();
   void on_progress(std::uint64_t bytes_done, bool force_log);
   void start_progress(Phase phase, std::uint64_t total);

@@ -80,10 +80,14 @@ Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
         return end_wait;
       }
       // rsync starts over and skips what is already on the disk; a dry run is simply
-      // repeated, a copy counts on from what the stopped run had done.
+      // repeated, a copy counts on from what the stopped run had done, after continuing
+      // the file the pause cut off (job_resume.cpp).
       reader.restart();
       bytes_offset_ = bytes_done_;
       files_offset_ = files_done_;
+      if (mode == RsyncMode::copy) {
+        if (auto end_resume = resume_partial_files()) return *end_resume;
+      }
     }
   }
 }

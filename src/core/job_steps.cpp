@@ -243,6 +243,7 @@ Job::State Job::copy() {
   const RsyncEnd end = run_rsync(RsyncMode::copy, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))
     return rsync_failed("The copy", end);
+  remove_empty_partial_dirs_left();
   if (end.exit_code == 24)
     warn("Some source files vanished during the copy (rsync exit 24); they are not on the disk");
   if (reader.skipped_non_regular() > 0)

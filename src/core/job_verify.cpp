@@ -107,12 +107,14 @@ Job::State Job::verify() {
   Manifest result = std::move(plan.kept);
   std::vector<std::string> damaged;
   for (const DiskFile& file : plan.to_check) {
-    const auto [source, copy] = ports_.hasher.hash_source_and_copy(
+    const CompareOutcome compared = ports_.hasher.compare_and_hash(
         config_.backup_source + "/" + file.path, config_.backup_destination + "/" + file.path,
         [this](std::uint64_t bytes) { return keep_verifying(bytes); });
+    const HashOutcome& source = compared.source;
+    const HashOutcome& copy = compared.copy;
     v.bytes_read += copy.bytes;
     verified_bytes_before_file_ += file.stamp.size;
-    if (copy.kind == HashOutcome::Kind::cancelled || source.kind == HashOutcome::Kind::cancelled) {
+    if (copy.kind == HashOutcome::Kind::cancelled) {
       v.seconds += std::chrono::duration_cast<std::chrono::seconds>(now() - started).count();
       if (ports_.stop.stop_requested()) return stopped_from_outside();
       // Veeam wants the repository: pause, then copy again what it changed, and check on.
@@ -134,7 +136,7 @@ Job::State Job::verify() {
       problem = "cannot be read back (" + copy.error + ")";
     else if (source.kind != HashOutcome::Kind::ok)
       problem = "its source cannot be read (" + source.error + ")";
-    else if (source.sha256 != copy.sha256)
+    else if (!compared.equal)
       problem = "differs from the source";
     if (!problem.empty()) {
       ++v.mismatches;

@@ -39,6 +39,16 @@ std::optional<std::string> path_below(const std::string& root, const std::string
   return rel.generic_string();
 }
 
+// vfat/exfat/ntfs3 cannot store owners, modes, symlinks, devices or FIFOs: trying fails
+// every such file and rsync exits 23. Symlinks, devices and FIFOs are skipped and reported
+// instead ("skipping non-regular file"). FAT keeps times to 2 s. --hard-links is left out:
+// the disk could not hold the links.
+void add_without_ownership(std::vector<std::string>& argv) {
+  for (const char* option : {"--no-owner", "--no-group", "--no-perms", "--no-links", "--no-devices",
+                             "--no-specials", "--modify-window=2"})
+    argv.emplace_back(option);
+}
+
 std::string with_trailing_slash(std::string path) {
   if (path.empty() || path.back() != '/') path += '/';
   return path;
@@ -142,10 +152,7 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
   if (fs_has_unix_ownership(fstype)) {
     argv.emplace_back("--hard-links");
   } else {
-    // Trying to store owners or symlinks there fails every such file (rsync exit 23).
-    for (const char* option : {"--no-owner", "--no-group", "--no-perms", "--no-links",
-                               "--no-devices", "--no-specials", "--modify-window=2"})
-      argv.emplace_back(option);
+    add_without_ownership(argv);
   }
 
   // Before the admin's exclude file: rsync obeys the first rule that matches.
@@ -175,6 +182,37 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
   argv.push_back(with_trailing_slash(config.backup_source));
   argv.push_back(with_trailing_slash(mount_point));
   return argv;
+}
+
+std::vector<std::string> build_resume_argv(const Config& config, const std::string& fstype,
+                                           const std::string& source_file,
+                                           const std::string& partial_file) {
+  // --append-verify sends only what lies beyond the partial copy, then checks the whole
+  // file against the source's checksum; a partial copy that differs (the source changed
+  // while the copy was paused, or the disk garbled it) fails that check and rsync sends the
+  // file again in full. Appending never touches the file under its real name: the partial
+  // copy is renamed into place only after this run succeeded. rsync refuses --append with
+  // --partial-dir, which is why this is a run of its own, for this one file.
+  std::vector<std::string> argv{"rsync", "--archive", "--numeric-ids", "--append-verify"};
+  if (!fs_has_unix_ownership(fstype)) add_without_ownership(argv);
+  if (!config.rsync_log_file_path.empty())
+    argv.push_back("--log-file=" + config.rsync_log_file_path);
+  // Progress only feeds the stall watchdog.
+  argv.emplace_back("--info=progress2");
+  argv.push_back(source_file);
+  argv.push_back(partial_file);
+  return argv;
+}
+
+std::optional<std::string> partial_target(std::string_view path) {
+  const std::string dir_part = "/" + std::string(kRsyncPartialDir) + "/";
+  const std::string padded = "/" + std::string(path);
+  const auto at = padded.rfind(dir_part);
+  if (at == std::string::npos) return std::nullopt;
+  const std::string name = padded.substr(at + dir_part.size());
+  if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+  const std::string dir = padded.substr(1, at == 0 ? 0 : at);  // "a/b/" or ""
+  return dir + name;
 }
 
 std::optional<RsyncStats> parse_rsync_stats(std::string_view text) {

@@ -34,6 +34,16 @@ bool fs_has_unix_ownership(std::string_view fstype);
 std::vector<std::string> build_rsync_argv(const Config& config, const std::string& fstype,
                                           const std::string& mount_point, RsyncMode mode);
 
+// Continues one file that a stopped copy left in rsync's partial dir: appends to
+// partial_file what source_file holds beyond it (--append-verify), leaving it complete and
+// checked under the partial name. The whole argv, "rsync" first.
+std::vector<std::string> build_resume_argv(const Config& config, const std::string& fstype,
+                                           const std::string& source_file,
+                                           const std::string& partial_file);
+// "dir/.rsync-partial/name" -> "dir/name": the file that a partial copy is the start of;
+// nullopt for a path that is not directly inside a partial dir.
+std::optional<std::string> partial_target(std::string_view path);
+
 // The figures of rsync's --stats block.
 struct RsyncStats {
   std::uint64_t files_total = 0;            // "Number of files"

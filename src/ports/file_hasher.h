@@ -17,9 +17,19 @@ struct HashOutcome {
     cancelled,  // the progress callback asked to stop
   };
   Kind kind = Kind::ok;
-  std::string sha256;  // 64 lower-case hex digits when ok
+  std::string sha256;  // 64 lower-case hex digits when ok (and, for compare_and_hash, equal)
   std::string error;
   std::uint64_t bytes = 0;  // bytes read
+};
+
+// A copy read back beside its source.
+struct CompareOutcome {
+  // How reading the source went; it is compared, not hashed, so it carries no sum.
+  HashOutcome source;
+  // How reading the copy went; its sum when it was read through and equals the source.
+  HashOutcome copy;
+  // Both read through, the same length and byte for byte the same.
+  bool equal = false;
 };
 
 // Called with the bytes read so far of the copy; returning false stops the reading.
@@ -32,10 +42,12 @@ class FileHasher {
  public:
   virtual ~FileHasher() = default;
   virtual HashOutcome hash_copy(const std::string& copy, const HashProgress& progress) = 0;
-  // Both at once, so that reading the source and the copy overlap; progress follows the copy.
-  virtual std::pair<HashOutcome, HashOutcome> hash_source_and_copy(const std::string& source,
-                                                                   const std::string& copy,
-                                                                   const HashProgress& progress) = 0;
+  // Reads the copy and compares it with the source block by block, hashing only the copy
+  // (for the manifest): the source's sum would only be compared with the copy's. Reading
+  // stops at the first difference. A source that cannot be opened (missing, not a regular
+  // file, unreadable) leaves the copy hashed on its own. Progress follows the copy.
+  virtual CompareOutcome compare_and_hash(const std::string& source, const std::string& copy,
+                                          const HashProgress& progress) = 0;
 };
 
 }  // namespace ubc

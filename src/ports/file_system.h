@@ -37,6 +37,11 @@ class FileSystem {
   using FileVisitor = std::function<void(const std::string& relative_path, const FileStamp& stamp)>;
   virtual void walk_files(const std::string& root, const std::vector<std::string>& leave_out,
                           const FileVisitor& visit) = 0;
+  // Calls visit(relative path) for every directory below root, recursively, not crossing
+  // mounts and not following symlinks; leave_out as for count_files_recursive.
+  using DirectoryVisitor = std::function<void(const std::string& relative_path)>;
+  virtual void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                                const DirectoryVisitor& visit) = 0;
   virtual bool is_mountpoint(const std::string& path) = 0;
   // Size of a regular file (not following a symlink); nullopt for anything else or nothing.
   virtual std::optional<std::uint64_t> file_size(const std::string& path) = 0;
@@ -51,6 +56,10 @@ class FileSystem {
   virtual void append(const std::string& path, const std::string& data) = 0;
   // False if it was not there.
   virtual bool remove(const std::string& path) = 0;
+  // rename(2) within one filesystem: replaces `to` if it exists.
+  virtual void rename(const std::string& from, const std::string& to) = 0;
+  // rmdir(2); false if it was not there or is not empty.
+  virtual bool remove_empty_directory(const std::string& path) = 0;
   virtual void make_directories(const std::string& path, unsigned mode) = 0;
 };
 

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <future>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "sys/unique_fd.h"
@@ -21,7 +22,7 @@ namespace ubc {
 namespace {
 
 constexpr std::size_t kBlock = 1 << 20;
-// Files from this size on have their source read on a second thread, beside the copy.
+// Files from this size on have the copy's next block read on a second thread.
 constexpr std::uint64_t kThreadFrom = 4 << 20;
 
 struct MdCtxDeleter {
@@ -36,6 +37,10 @@ HashOutcome failed(HashOutcome::Kind kind, std::string error) {
   return out;
 }
 
+HashOutcome read_failed(int error) {
+  return failed(HashOutcome::Kind::error, std::string("read: ") + std::strerror(error));
+}
+
 std::string to_hex(const unsigned char* digest, unsigned size) {
   static const char digits[] = "0123456789abcdef";
   std::string hex;
@@ -47,58 +52,114 @@ std::string to_hex(const unsigned char* digest, unsigned size) {
   return hex;
 }
 
-// Hashes path; from_device drops its cached pages first and behind the reader. keep_going
-// is asked after every block.
-template <typename KeepGoing>
-HashOutcome hash_file(const std::string& path, bool from_device, const KeepGoing& keep_going) {
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) {
+    ok_ = ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
+  }
+  bool started() const { return ok_; }
+  bool update(const unsigned char* data, std::size_t size) {
+    return EVP_DigestUpdate(ctx_.get(), data, size) == 1;
+  }
+  std::optional<std::string> finish() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned size = 0;
+    if (EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1) return std::nullopt;
+    return to_hex(digest, size);
+  }
+
+ private:
+  MdCtxPtr ctx_;
+  bool ok_ = false;
+};
+
+// A file open for reading and known to be a regular file, or why it is not.
+struct OpenFile {
+  UniqueFd fd;
+  std::uint64_t size = 0;
+  HashOutcome failure;  // kind ok when fd is open
+};
+
+// from_device drops the file's cached pages, so that what is read comes from the device.
+OpenFile open_regular(const std::string& path, bool from_device) {
+  OpenFile file;
   // O_NONBLOCK: a FIFO in place of a file must not block the open.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd) {
+  file.fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!file.fd) {
     const int error = errno;
-    if (error == ENOENT || error == ENOTDIR) return failed(HashOutcome::Kind::missing, "no such file");
-    if (error == ELOOP) return failed(HashOutcome::Kind::not_regular, "a symbolic link");
-    return failed(HashOutcome::Kind::error, std::string("open: ") + std::strerror(error));
+    if (error == ENOENT || error == ENOTDIR) file.failure = failed(HashOutcome::Kind::missing, "no such file");
+    else if (error == ELOOP) file.failure = failed(HashOutcome::Kind::not_regular, "a symbolic link");
+    else file.failure = failed(HashOutcome::Kind::error, std::string("open: ") + std::strerror(error));
+    return file;
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return failed(HashOutcome::Kind::error, std::string("fstat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return failed(HashOutcome::Kind::not_regular, "not a regular file");
+  if (::fstat(file.fd.get(), &st) != 0) {
+    file.failure = failed(HashOutcome::Kind::error, std::string("fstat: ") + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    file.failure = failed(HashOutcome::Kind::not_regular, "not a regular file");
+  }
+  if (file.failure.kind != HashOutcome::Kind::ok) {
+    file.fd = UniqueFd();
+    return file;
+  }
+  file.size = static_cast<std::uint64_t>(st.st_size);
   // Back to blocking reads now that it is known to be a regular file.
-  (void)::fcntl(fd.get(), F_SETFL, O_RDONLY);
-  if (from_device) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
-  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  (void)::fcntl(file.fd.get(), F_SETFL, O_RDONLY);
+  if (from_device) (void)::posix_fadvise(file.fd.get(), 0, 0, POSIX_FADV_DONTNEED);
+  (void)::posix_fadvise(file.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  return file;
+}
 
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-    return failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
-  // No bigger than the file (plus one byte, to see its end in the same read): a tree of
-  // 100,000 small files would otherwise clear 2 MiB of buffers for each of them.
-  std::vector<unsigned char> buffer(
-      static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, static_cast<std::uint64_t>(st.st_size) + 1)));
-  HashOutcome out;
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+// A buffer no bigger than the file (plus one byte, to see its end in the same read): a
+// tree of 100,000 small files would otherwise clear megabytes of buffers for each of them.
+std::size_t block_for(std::uint64_t file_size) {
+  return static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, file_size + 1));
+}
+
+// Reads until the buffer is full or the file ends: the bytes read, or -errno.
+ssize_t read_full(int fd, unsigned char* buffer, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, buffer + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      out = failed(HashOutcome::Kind::error, std::string("read: ") + std::strerror(errno));
-      return out;
+      return -errno;
     }
     if (n == 0) break;
-    if (EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n)) != 1)
-      return failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
-    // What has been hashed need not stay cached: the verification must not push the
-    // server's own working set out of memory.
-    if (from_device)
-      (void)::posix_fadvise(fd.get(), static_cast<off_t>(out.bytes), n, POSIX_FADV_DONTNEED);
-    out.bytes += static_cast<std::uint64_t>(n);
-    if (!keep_going(out.bytes)) return failed(HashOutcome::Kind::cancelled, "stopped");
+    done += static_cast<std::size_t>(n);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned size = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1)
-    return failed(HashOutcome::Kind::error, "OpenSSL failed to finish the digest");
-  const std::uint64_t bytes = out.bytes;
-  out = HashOutcome{};
-  out.sha256 = to_hex(digest, size);
+  return static_cast<ssize_t>(done);
+}
+
+// What has been read from the device need not stay cached: the verification must not push
+// the server's own working set out of memory.
+void drop_behind(int fd, std::uint64_t offset, std::size_t size) {
+  (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(size), POSIX_FADV_DONTNEED);
+}
+
+template <typename KeepGoing>
+HashOutcome hash_file(const std::string& path, const KeepGoing& keep_going) {
+  OpenFile file = open_regular(path, true);
+  if (!file.fd) return file.failure;
+  Sha256 sha;
+  if (!sha.started()) return failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
+  std::vector<unsigned char> buffer(block_for(file.size));
+  std::uint64_t bytes = 0;
+  for (;;) {
+    const ssize_t n = read_full(file.fd.get(), buffer.data(), buffer.size());
+    if (n < 0) return read_failed(static_cast<int>(-n));
+    if (n == 0) break;
+    if (!sha.update(buffer.data(), static_cast<std::size_t>(n)))
+      return failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
+    drop_behind(file.fd.get(), bytes, static_cast<std::size_t>(n));
+    bytes += static_cast<std::uint64_t>(n);
+    if (!keep_going(bytes)) return failed(HashOutcome::Kind::cancelled, "stopped");
+    if (static_cast<std::size_t>(n) < buffer.size()) break;  // read_full stops short only at the end
+  }
+  auto sum = sha.finish();
+  if (!sum) return failed(HashOutcome::Kind::error, "OpenSSL failed to finish the digest");
+  HashOutcome out;
+  out.sha256 = std::move(*sum);
   out.bytes = bytes;
   return out;
 }
@@ -106,34 +167,88 @@ HashOutcome hash_file(const std::string& path, bool from_device, const KeepGoing
 }  // namespace
 
 HashOutcome OpensslFileHasher::hash_copy(const std::string& copy, const HashProgress& progress) {
-  return hash_file(copy, true, progress);
+  return hash_file(copy, progress);
 }
 
-std::pair<HashOutcome, HashOutcome> OpensslFileHasher::hash_source_and_copy(const std::string& source,
-                                                                            const std::string& copy,
-                                                                            const HashProgress& progress) {
-  // A small file is read in one go: a thread to overlap two such reads costs more than it
-  // saves, and a tree of small files would start one per file.
-  struct stat st {};
-  if (::lstat(copy.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-      static_cast<std::uint64_t>(st.st_size) < kThreadFrom) {
-    HashOutcome copy_hash = hash_file(copy, true, progress);
-    if (copy_hash.kind == HashOutcome::Kind::cancelled) return {copy_hash, std::move(copy_hash)};
-    return {hash_file(source, false, [](std::uint64_t) { return true; }), std::move(copy_hash)};
+CompareOutcome OpensslFileHasher::compare_and_hash(const std::string& source, const std::string& copy,
+                                                   const HashProgress& progress) {
+  CompareOutcome out;
+  OpenFile src = open_regular(source, false);
+  if (!src.fd) {
+    out.source = std::move(src.failure);
+    out.copy = hash_file(copy, progress);
+    return out;
   }
-  // The caller's progress callback runs on the caller's thread only (with the copy);
-  // stopping the copy stops the source too.
-  std::atomic<bool> stop{false};
-  auto source_hash = std::async(std::launch::async, [&] {
-    return hash_file(source, false, [&](std::uint64_t) { return !stop.load(); });
-  });
-  HashOutcome copy_hash = hash_file(copy, true, [&](std::uint64_t bytes) {
-    if (progress(bytes)) return true;
-    stop = true;
-    return false;
-  });
-  if (copy_hash.kind != HashOutcome::Kind::ok) stop = true;  // no need to finish the source
-  return {source_hash.get(), std::move(copy_hash)};
+  OpenFile cp = open_regular(copy, true);
+  if (!cp.fd) {
+    out.copy = std::move(cp.failure);
+    return out;
+  }
+  if (src.size != cp.size) return out;  // differs; nothing to read
+  Sha256 sha;
+  if (!sha.started()) {
+    out.copy = failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
+    return out;
+  }
+  // The copy's blocks alternate between two buffers: while one is hashed and compared, the
+  // next is read into the other. The source's block is read on this thread, just before
+  // it is compared. A small file is read on this thread alone (deferred): a thread per
+  // file would cost more than the overlap saves in a tree of small files.
+  const std::size_t block = block_for(cp.size);
+  const auto policy = cp.size < kThreadFrom ? std::launch::deferred : std::launch::async;
+  std::array<std::vector<unsigned char>, 2> copy_blocks{std::vector<unsigned char>(block),
+                                                        std::vector<unsigned char>(policy == std::launch::async ? block : 0)};
+  std::vector<unsigned char> source_block(block);
+  const int copy_fd = cp.fd.get();
+  auto read_copy = [copy_fd, &copy_blocks](int slot) {
+    return read_full(copy_fd, copy_blocks[slot].data(), copy_blocks[slot].size());
+  };
+  int slot = 0;
+  std::future<ssize_t> pending = std::async(policy, read_copy, slot);
+  std::uint64_t bytes = 0;
+  for (;;) {
+    const ssize_t n = pending.get();
+    if (n < 0) {
+      out.copy = read_failed(static_cast<int>(-n));
+      return out;
+    }
+    const auto got = static_cast<std::size_t>(n);
+    const bool last = got < block;  // read_full stops short only at the end
+    const int this_slot = slot;
+    if (!last) {
+      // Deferred, the next read runs only when asked for, after this block is done with.
+      if (policy == std::launch::async) slot = 1 - slot;
+      pending = std::async(policy, read_copy, slot);
+    }
+    const unsigned char* data = copy_blocks[this_slot].data();
+    const ssize_t s = read_full(src.fd.get(), source_block.data(), block);
+    if (s < 0) {
+      out.source = read_failed(static_cast<int>(-s));
+      return out;  // a pending read of the copy is waited for by its future's destructor
+    }
+    if (static_cast<std::size_t>(s) != got || std::memcmp(data, source_block.data(), got) != 0) return out;
+    if (!sha.update(data, got)) {
+      out.copy = failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
+      return out;
+    }
+    drop_behind(copy_fd, bytes, got);
+    bytes += got;
+    out.copy.bytes = bytes;
+    if (got > 0 && !progress(bytes)) {
+      out.copy = failed(HashOutcome::Kind::cancelled, "stopped");
+      return out;
+    }
+    if (last) break;
+  }
+  auto sum = sha.finish();
+  if (!sum) {
+    out.copy = failed(HashOutcome::Kind::error, "OpenSSL failed to finish the digest");
+    return out;
+  }
+  out.copy.sha256 = std::move(*sum);
+  out.source.bytes = bytes;
+  out.equal = true;
+  return out;
 }
 
 }  // namespace ubc

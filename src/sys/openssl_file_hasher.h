@@ -7,14 +7,14 @@ namespace ubc {
 
 // SHA-256 through OpenSSL's EVP. The copy's cached pages are dropped before it is read
 // (posix_fadvise DONTNEED after the caller's syncfs) and again behind the reader, so what
-// is hashed comes from the device; the kernel's read-ahead keeps the device busy while a
-// block is hashed, and the source is hashed on a second thread at the same time.
+// is hashed comes from the device. In compare_and_hash a second thread reads the copy's
+// next block from the device while the caller's thread reads the source's block (mostly
+// from the page cache, the copy having just read it), hashes the copy's and compares them.
 class OpensslFileHasher final : public FileHasher {
  public:
   HashOutcome hash_copy(const std::string& copy, const HashProgress& progress) override;
-  std::pair<HashOutcome, HashOutcome> hash_source_and_copy(const std::string& source,
-                                                           const std::string& copy,
-                                                           const HashProgress& progress) override;
+  CompareOutcome compare_and_hash(const std::string& source, const std::string& copy,
+                                  const HashProgress& progress) override;
 };
 
 }  // namespace ubc

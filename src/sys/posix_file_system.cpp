@@ -34,8 +34,8 @@ bool is_left_out(const std::vector<std::string>* leave_out, const char* name) {
   return false;
 }
 
-// Calls visit(relative path, stat) for every non-directory below the directory open as fd,
-// staying on device dev and never following a symlink. One fd per level: deep trees cost
+// Calls visit(relative path, stat) for every entry below the directory open as fd (a
+// directory before what it holds), staying on device dev and never following a symlink. One fd per level: deep trees cost
 // fds, but no path is ever longer than one name. leave_out applies to the top level only.
 template <typename Visit>
 void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::string& relative,
@@ -55,6 +55,7 @@ void walk_below(UniqueFd fd, dev_t dev, const std::string& path, const std::stri
       continue;
     }
     if (st.st_dev != dev) continue;  // another mount: not part of this tree
+    visit(child_relative, st);
     UniqueFd sub(::openat(dir.fd(), entry->d_name,
                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) {
@@ -110,7 +111,9 @@ std::vector<std::string> PosixFileSystem::list_entries(const std::string& path) 
 std::uint64_t PosixFileSystem::count_files_recursive(const std::string& path,
                                                     const std::vector<std::string>& leave_out) {
   std::uint64_t count = 0;
-  walk_tree(path, leave_out, [&](const std::string&, const struct stat&) { ++count; });
+  walk_tree(path, leave_out, [&](const std::string&, const struct stat& st) {
+    if (!S_ISDIR(st.st_mode)) ++count;
+  });
   return count;
 }
 
@@ -120,6 +123,13 @@ void PosixFileSystem::walk_files(const std::string& root, const std::vector<std:
     if (!S_ISREG(st.st_mode)) return;
     visit(relative, FileStamp{static_cast<std::uint64_t>(st.st_size),
                               static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});
+  });
+}
+
+void PosixFileSystem::walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                                       const DirectoryVisitor& visit) {
+  walk_tree(root, leave_out, [&](const std::string& relative, const struct stat& st) {
+    if (S_ISDIR(st.st_mode)) visit(relative);
   });
 }
 
@@ -191,6 +201,16 @@ bool PosixFileSystem::remove(const std::string& path) {
   if (::unlink(path.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
   throw_errno(errno, "unlink '" + path + "'");
+}
+
+void PosixFileSystem::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) throw_errno(errno, "rename '" + from + "' to '" + to + "'");
+}
+
+bool PosixFileSystem::remove_empty_directory(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0) return true;
+  if (errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) return false;
+  throw_errno(errno, "rmdir '" + path + "'");
 }
 
 void PosixFileSystem::make_directories(const std::string& path, unsigned mode) {

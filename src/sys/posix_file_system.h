@@ -23,6 +23,8 @@ class PosixFileSystem final : public FileSystem {
   std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& leave_out) override;
   void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override;
   // True when the kernel's mount table has a mount at path (bind mounts included).
+  void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                        const DirectoryVisitor& visit) override;
   bool is_mountpoint(const std::string& path) override;
   std::optional<std::uint64_t> file_size(const std::string& path) override;
   SpaceInfo space(const std::string& path) override;
@@ -31,6 +33,8 @@ class PosixFileSystem final : public FileSystem {
   void write_atomic(const std::string& path, const std::string& data, unsigned mode) override;
   void append(const std::string& path, const std::string& data) override;
   bool remove(const std::string& path) override;
+  void rename(const std::string& from, const std::string& to) override;
+  bool remove_empty_directory(const std::string& path) override;
   // Like mkdir -p; directories it creates get exactly mode (the umask does not apply).
   void make_directories(const std::string& path, unsigned mode) override;
 };

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -309,6 +310,33 @@ TEST_F(PosixFileSystemTest, CountFilesRecursiveCountsEveryNonDirectoryAndStopsAt
   EXPECT_EQ(fs_.count_files_recursive(dir_.path(), {}), 7u);
   EXPECT_EQ(fs_.count_files_recursive(mounted, {}), 2u);
   EXPECT_THROW(fs_.count_files_recursive(dir_ / "missing", {}), std::system_error);
+}
+
+TEST_F(PosixFileSystemTest, WalkDirectoriesVisitsEveryDirectoryButFollowsNoLinkAndStopsAtMounts) {
+  std::filesystem::create_directories(dir_ / "a/b/.rsync-partial");
+  std::filesystem::create_directories(dir_ / "left/out");
+  write_file(dir_ / "a/file", "");
+  ASSERT_EQ(::symlink((dir_ / "a").c_str(), (dir_ / "dirlink").c_str()), 0);
+  LoopDisk disk("ext4", random_fs_uuid("ext4"), "walkdirs", 32);
+  const std::string mounted = dir_.mount({disk.devnode()}, "a/mounted");
+  std::filesystem::create_directories(mounted + "/inside");
+
+  std::vector<std::string> seen;
+  fs_.walk_directories(dir_.path(), {"left"}, [&](const std::string& rel) { seen.push_back(rel); });
+  std::sort(seen.begin(), seen.end());
+  // The mount point itself is a directory of another filesystem: not part of this tree.
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "a/b", "a/b/.rsync-partial"}));
+  EXPECT_THROW(fs_.walk_directories(dir_ / "missing", {}, [](const std::string&) {}), std::system_error);
+}
+
+TEST_F(PosixFileSystemTest, RemoveEmptyDirectoryRemovesOnlyAnEmptyOne) {
+  std::filesystem::create_directories(dir_ / "empty");
+  write_file(dir_ / "full/x", "");
+  EXPECT_TRUE(fs_.remove_empty_directory(dir_ / "empty"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "empty"));
+  EXPECT_FALSE(fs_.remove_empty_directory(dir_ / "full"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "full/x"));
+  EXPECT_FALSE(fs_.remove_empty_directory(dir_ / "missing"));
 }
 
 }  // namespace

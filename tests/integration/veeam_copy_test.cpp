@@ -378,8 +378,8 @@ TEST(VeeamCopy, YieldsToALeaseMidCopyAndResumesWhereItStopped) {
   EXPECT_TRUE(copy_complete(history.back().outcome)) << history.back().outcome;
   // The figures cover the whole copy, not only the rsync run after the pause: what the
   // stopped run reported plus what the resumed run did. rsync reports a file as it finishes
-  // it, so one finished just before the signal may go uncounted, and the file it was
-  // writing is written again (its bytes count twice).
+  // it, so one finished just before the signal may go uncounted; the file it was writing
+  // is continued from its partial copy and counted once.
   const auto source_tree = scan_tree(f.source());
   std::int64_t source_files = 0;
   std::int64_t source_bytes = 0;
@@ -647,5 +647,95 @@ TEST(VeeamCopy, CopyAndVeeamLockStartedTogetherNeverOverlap) {
   EXPECT_TRUE(disk_differences(f).empty()) << joined(disk_differences(f));
 }
 
+
+// sectors written to the loop device behind the disk, from /sys/block/loopN/stat.
+std::uint64_t bytes_written_to(const std::string& devnode) {
+  std::ifstream in("/sys/block/" + fs::path(devnode).filename().string() + "/stat");
+  std::uint64_t field = 0, sectors = 0;
+  for (int i = 1; i <= 7 && in >> field; ++i)
+    if (i == 7) sectors = field;
+  return sectors * 512;
+}
+
+// Pauses a copy for Veeam once a quarter of the big file is on the disk; the big file's
+// partial copy is then in rsync's partial dir. Returns its size.
+std::uint64_t pause_a_quarter_through(CopyFixture& f, ChildProcess& copier, RsyncFreezer& freezer,
+                                      std::uint64_t size) {
+  const auto deadline = Clock::now() + 60s;
+  while (file_bytes_below(f.mount_point(), disk_own_entries()) < size / 4 && Clock::now() < deadline) {
+    freezer.pulse(10ms);
+    std::this_thread::sleep_for(20ms);
+  }
+  const CopierResult lock = f.veeam_tool("veeam-lock", {"--job", kJob});
+  EXPECT_EQ(lock.exit_code, 0) << lock.output << copier.output_so_far();
+  const fs::path partial = fs::path(f.mount_point()) / "Nightly" / ".rsync-partial" / "Nightly2026-11-22T220000.vbk";
+  return fs::exists(partial) ? fs::file_size(partial) : 0;
+}
+
+TEST(VeeamCopy, ContinuesTheFileAPauseCutOffInsteadOfCopyingItAgain) {
+  CopyFixtureOptions options;
+  options.disk_mib = kBigDiskMib;
+  options.backup_lines = {"wait-for-veeam-minutes = 2"};
+  CopyFixture f(options);
+  const std::uint64_t size = 160ULL << 20;
+  make_file(f.source() + "/Nightly/Nightly2026-11-22T220000.vbk", size, 7);
+  write_file(f.source() + "/Nightly/Nightly.vbm", "<BackupMeta/>\n");
+  backdate_tree(f.source());
+
+  auto copier = f.start_copy();
+  RsyncFreezer freezer(copier->pid());
+  ASSERT_TRUE(freezer.wait_frozen(60s)) << copier->output_so_far();
+  const std::uint64_t partial = pause_a_quarter_through(f, *copier, freezer, size);
+  ASSERT_GT(partial, 0u) << "no partial copy after the pause\n" << copier->output_so_far();
+  ASSERT_LT(partial, size);
+  ::sync();  // what rsync wrote before the pause is on the disk, not counted below
+  const std::uint64_t written_before = bytes_written_to(f.devnode());
+
+  ASSERT_EQ(f.veeam_tool("veeam-unlock", {"--job", kJob}).exit_code, 0);
+  const auto result = copier->wait(180s);
+  ASSERT_TRUE(result) << "the copy did not end within 3 min:\n" << copier->output_so_far();
+  EXPECT_EQ(result->exit_code, 0) << result->output;
+  const std::uint64_t written_after = bytes_written_to(f.devnode()) - written_before;
+  EXPECT_TRUE(contains(read_log(f), "Continuing 'Nightly/Nightly2026-11-22T220000.vbk' from its partial copy"))
+      << read_log(f);
+  // The rest of the file, the manifest and the state: not the whole file again.
+  EXPECT_LT(written_after, size - partial / 2) << "partial " << partial << " of " << size;
+  // Read back and compared with the source by the verification (verify = written).
+  EXPECT_TRUE(contains(read_log(f), "Verified:")) << read_log(f);
+  EXPECT_TRUE(disk_differences(f).empty()) << joined(disk_differences(f));
+  EXPECT_TRUE(f.disk_released());
+}
+
+TEST(VeeamCopy, APartialCopyThatDiffersFromTheSourceIsSentAgainInFull) {
+  CopyFixtureOptions options;
+  options.disk_mib = kBigDiskMib;
+  options.backup_lines = {"wait-for-veeam-minutes = 2"};
+  CopyFixture f(options);
+  const std::uint64_t size = 160ULL << 20;
+  const std::string big = f.source() + "/Nightly/Nightly2026-11-22T220000.vbk";
+  make_file(big, size, 8);
+  backdate_tree(f.source());
+
+  auto copier = f.start_copy();
+  RsyncFreezer freezer(copier->pid());
+  ASSERT_TRUE(freezer.wait_frozen(60s)) << copier->output_so_far();
+  const std::uint64_t partial = pause_a_quarter_through(f, *copier, freezer, size);
+  ASSERT_GT(partial, 4096u) << copier->output_so_far();
+  // Veeam rewrote the start of the file during the pause: the partial copy no longer
+  // matches it, and appending to it would make a file that never existed.
+  {
+    std::fstream file(big, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(1000);
+    file.put('\x5a').put('\xa5');
+  }
+  backdate_tree(f.source());
+
+  ASSERT_EQ(f.veeam_tool("veeam-unlock", {"--job", kJob}).exit_code, 0);
+  const auto result = copier->wait(180s);
+  ASSERT_TRUE(result) << "the copy did not end within 3 min:\n" << copier->output_so_far();
+  EXPECT_EQ(result->exit_code, 0) << result->output;
+  EXPECT_TRUE(disk_differences(f).empty()) << joined(disk_differences(f));
+  EXPECT_TRUE(f.disk_released());
+}
 }  // namespace
 }  // namespace ubc::test

@@ -597,14 +597,22 @@ TEST_F(JobTest, WarnsAboutExpiredLeasesAndIgnoresThem) {
   EXPECT_THAT(r.warnings.at(0), HasSubstr("expired Veeam lease of job 'Crashed'"));
 }
 
-TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
+// A copy of 4000 bytes that a Veeam job interrupts when 2000 are done, and that is let go on
+// after ten waits; `also` runs at that moment too.
+ScriptedRun copy_interrupted_by_veeam(FakeVeeamGate& veeam, std::function<void()> also = {}) {
   ScriptedRun first = copy_run(4000, 4);
-  first.chunks.resize(2);  // 2000 bytes done, then Veeam arrives
+  first.chunks.resize(2);
   first.hang = true;
-  first.chunks[1].action = [this] {
-    veeam_.appear(FakeVeeamGate::lease("Nightly"));
-    veeam_.clear_after_waits_ = veeam_.waits_ + 10;
+  first.chunks[1].action = [&veeam, also] {
+    if (also) also();
+    veeam.appear(FakeVeeamGate::lease("Nightly"));
+    veeam.clear_after_waits_ = veeam.waits_ + 10;
   };
+  return first;
+}
+
+TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
+  const ScriptedRun first = copy_interrupted_by_veeam(veeam_);
   // The resumed run writes the interrupted file again: 2500 bytes in its last 2 files.
   ScriptedRun second;
   second.chunks = copy_chunks(2500, 2, 2);
@@ -620,6 +628,24 @@ TEST_F(JobTest, YieldsToAVeeamJobMidCopyAndResumes) {
   EXPECT_EQ(r.files_copied, 4u) << "2 files before the pause, 2 after it";
   EXPECT_EQ(disk_state()->state, "complete");
   expect_undone(r);
+}
+
+TEST_F(JobTest, RemovesThePartialDirThatRsyncStoppedForVeeamLeftEmpty) {
+  const std::string partial_dir = std::string(kMount) + "/Weekly/.rsync-partial";
+  const std::string holding = std::string(kMount) + "/Daily/.rsync-partial";
+  const ScriptedRun first = copy_interrupted_by_veeam(veeam_, [&] {
+    // Stopped after creating its partial dir, before writing into it.
+    fs_.dirs_.insert(partial_dir);
+    fs_.files_[holding + "/other.vbk"] = "part";  // a partial copy it cannot continue
+  });
+  ScriptedRun second;
+  second.chunks = copy_chunks(2500, 2, 2);
+  processes_.runs_ = {dry_run(4, 1000), first, second};
+  const JobReport r = run_job();
+  EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
+  EXPECT_EQ(fs_.removed_dirs_, std::vector<std::string>{partial_dir});
+  EXPECT_TRUE(disk().count("Daily/.rsync-partial/other.vbk")) << "a partial dir with a file in it stays";
+  EXPECT_TRUE(logged("Removed 1 empty '.rsync-partial' directory", r));
 }
 
 TEST_F(JobTest, GivesUpWhenVeeamKeepsTheRepositoryTooLongMidCopy) {

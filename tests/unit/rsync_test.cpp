@@ -196,6 +196,41 @@ TEST(RsyncArgv, KnowsWhichFilesystemsHoldUnixOwnership) {
     EXPECT_FALSE(fs_has_unix_ownership(fs)) << fs;
 }
 
+TEST(RsyncResumeArgv, AppendsToThePartialCopyAndChecksTheWholeFile) {
+  EXPECT_EQ(build_resume_argv(site_config(), "ext4", "/srv/veeam/Job/full.vbk",
+                              "/media/usb-backup/Job/.rsync-partial/full.vbk"),
+            (std::vector<std::string>{"rsync", "--archive", "--numeric-ids", "--append-verify",
+                                      "--log-file=/var/log/usb-backup-copier/rsync.log",
+                                      "--info=progress2", "/srv/veeam/Job/full.vbk",
+                                      "/media/usb-backup/Job/.rsync-partial/full.vbk"}));
+}
+
+TEST(RsyncResumeArgv, DropsOwnershipOnFatAndHasNoOptionRsyncRefusesWithAppend) {
+  Config config = site_config();
+  config.rsync_log_file_path.clear();
+  const auto argv = build_resume_argv(config, "exfat", "/srv/a", "/mnt/.rsync-partial/a");
+  EXPECT_EQ(argv, (std::vector<std::string>{"rsync", "--archive", "--numeric-ids", "--append-verify",
+                                            "--no-owner", "--no-group", "--no-perms", "--no-links",
+                                            "--no-devices", "--no-specials", "--modify-window=2",
+                                            "--info=progress2", "/srv/a", "/mnt/.rsync-partial/a"}));
+  // rsync: "--append cannot be used with --partial-dir" (nor --whole-file, --inplace's kin).
+  for (const auto& arg : argv) {
+    EXPECT_FALSE(arg.starts_with("--partial-dir")) << arg;
+    EXPECT_FALSE(arg.starts_with("--whole-file")) << arg;
+    EXPECT_FALSE(arg.starts_with("--delete")) << arg;
+  }
+}
+
+TEST(RsyncPartialTarget, NamesTheFileAPartialCopyIsTheStartOf) {
+  EXPECT_EQ(partial_target(".rsync-partial/full.vbk"), "full.vbk");
+  EXPECT_EQ(partial_target("Job/Nightly/.rsync-partial/a b.vib"), "Job/Nightly/a b.vib");
+  EXPECT_EQ(partial_target("Job/.rsync-partial/x/.rsync-partial/y"), "Job/.rsync-partial/x/y");
+  EXPECT_EQ(partial_target("Job/full.vbk"), std::nullopt);
+  EXPECT_EQ(partial_target("Job/.rsync-partial/sub/deeper"), std::nullopt);
+  EXPECT_EQ(partial_target("Job/.rsync-partial/"), std::nullopt);
+  EXPECT_EQ(partial_target("Job/x.rsync-partial/y"), std::nullopt);
+}
+
 // --- Real transcripts ---
 
 // Sizes of the files capture.sh puts in the source.

@@ -44,6 +44,23 @@ class FakeFileSystem final : public FileSystem {
     for (const auto& [p, content] : files_)
       if (below(root, p, leave_out) && !not_regular_.count(p)) visit(p.substr(root.size() + 1), stamp_of(p));
   }
+  void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
+                        const DirectoryVisitor& visit) override {
+    // Listed directories and those implied by what lies below them, parents first.
+    std::set<std::string> found;
+    auto add_parents = [&](const std::string& p, bool itself) {
+      if (!below(root, p, leave_out)) return;
+      std::string rel = p.substr(root.size() + 1);
+      if (!itself) rel = rel.find('/') == std::string::npos ? "" : rel.substr(0, rel.rfind('/'));
+      for (std::size_t at = 0; !rel.empty() && at != std::string::npos;) {
+        at = rel.find('/', at + 1);
+        found.insert(rel.substr(0, at));
+      }
+    };
+    for (const auto& [p, _] : files_) add_parents(p, false);
+    for (const auto& p : dirs_) add_parents(p, true);
+    for (const auto& rel : found) visit(rel);
+  }
   bool is_mountpoint(const std::string& path) override { return mountpoints_.count(path) > 0; }
   SpaceInfo space(const std::string& path) override {
     ++space_calls_;
@@ -73,6 +90,21 @@ class FakeFileSystem final : public FileSystem {
     files_[path] += data;
   }
   bool remove(const std::string& path) override { return files_.erase(path) > 0; }
+  void rename(const std::string& from, const std::string& to) override {
+    fail_if_broken(to);
+    const auto it = files_.find(from);
+    if (it == files_.end()) throw std::system_error(ENOENT, std::generic_category(), "rename " + from);
+    files_[to] = std::move(it->second);
+    files_.erase(from);
+    if (auto s = sizes_.extract(from)) sizes_[to] = s.mapped();
+    if (auto m = mtimes_.extract(from)) mtimes_[to] = m.mapped();
+    renames_.push_back(from + " -> " + to);
+  }
+  bool remove_empty_directory(const std::string& path) override {
+    if (files_.count(path) || has_children(path) || dirs_.erase(path) == 0) return false;
+    removed_dirs_.push_back(path);
+    return true;
+  }
   void make_directories(const std::string& path, unsigned) override {
     fail_if_broken(path);
     dirs_.insert(path);
@@ -114,6 +146,8 @@ class FakeFileSystem final : public FileSystem {
   std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
+  std::vector<std::string> renames_;  // "from -> to"
+  std::vector<std::string> removed_dirs_;
   std::vector<std::string>* journal_ = nullptr;  // shared with other fakes: the order of effects
   int space_calls_ = 0;
 };
