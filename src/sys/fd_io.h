@@ -36,4 +36,7 @@ void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::st
 void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
                        unsigned mode, bool sync_directory);
 
+// fsyncs the directory that holds path, so that a rename or unlink in it is durable.
+void sync_parent_directory(const std::string& path);
+
 }  // namespace ubc
