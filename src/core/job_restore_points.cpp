@@ -79,6 +79,7 @@ Job::State Job::prepare_restore_points() {
   }
   if (points_.empty())
     if (auto first = migrate_mirror()) points_.push_back(std::move(*first));
+  report_.restore_points = points_;
   copy_root_ = dest + "/" + kInProgressDir;
   if (!points_.empty()) link_dest_ = dest + "/" + points_.back().name;
   log_->info("Restore points on the disk: {}{}", points_.size(),
@@ -191,6 +192,7 @@ Job::State Job::check_space_for_restore_point() {
   for (std::size_t i = 0; i < choice.remove; ++i) {
     remove_restore_point(points_.front());
     points_.erase(points_.begin());
+    report_.restore_points = points_;
   }
   return State::copy;
 }
@@ -219,6 +221,7 @@ bool Job::commit_restore_point() {
     ports_.fs.rename(copy_root_, target);
     copy_root_ = target;
     points_.push_back(point);
+    report_.restore_points = points_;
     ports_.fs.replace_symlink(dest + "/" + kLatestLink, point.name);
   } catch (const std::system_error& e) {
     stop(Outcome::failed, std::string("Could not complete the restore point '") + point.name + "': " + e.what(),

@@ -187,6 +187,8 @@ TEST_F(RestorePointJobTest, TheNextPointLinksToTheNewestAndStartsWithItsSums) {
   EXPECT_EQ(disk().at(kOld + "/jobs/backup.vbk"), "data") << "the older point stays";
   EXPECT_EQ(disk().at(kNew + "/jobs/backup.vbk"), "data");
   EXPECT_EQ(disk_state()->restore_points.size(), 2u);
+  ASSERT_EQ(r.restore_points.size(), 2u) << "the mail lists them";
+  EXPECT_EQ(r.restore_points.back().name, kNew);
 }
 
 TEST_F(RestorePointJobTest, AStoppedCopyLeavesEveryPointAndLatestAsTheyWere) {
