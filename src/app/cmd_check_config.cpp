@@ -10,6 +10,7 @@
 #include "app/load_config.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
+#include "core/restore_points.h"
 #include "core/text.h"
 
 namespace ubc {
@@ -48,7 +49,8 @@ void print_summary(const Config& c, std::size_t warnings) {
             << join(c.sysop_mails, ", ") << (c.cc_mails.empty() ? "" : ", cc " + join(c.cc_mails, ", ")) << "\n"
             << "Run lock:     " << c.backup_lockfile_path << "\n"
             << "Veeam leases: " << c.veeam_lockfiles << " (coordination file "
-            << c.veeam_lockfile_path << ")\n";
+            << c.veeam_lockfile_path << ")\n"
+            << "Restore points: " << describe_restore_points(c.restore_points) << "\n";
 }
 
 }  // namespace

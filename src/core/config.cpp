@@ -179,6 +179,7 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
   r.read_int("Backup", "stale-after-days", 1, 3650, "days", c.stale_after_days);
   r.read_int("Backup", "history-keep-days", 0, 36500, "days", c.history_keep_days);
   r.read_int("Backup", "max-delete-percent", 0, 100, "percent", c.max_delete_percent);
+  r.read_int("Backup", "restore-points", 1, 1000, "restore points", c.restore_points);
   r.read_bool("Backup", "copy-yields-to-veeam", c.copy_yields_to_veeam);
   r.read_bool("Backup", "source-must-be-mountpoint", c.source_must_be_mountpoint);
   r.read_choice("Backup", "verify",

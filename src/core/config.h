@@ -53,6 +53,9 @@ struct Config {
   bool source_must_be_mountpoint = false;
   int wait_for_queue_minutes = 720;
   VerifyMode verify = VerifyMode::written;
+  // 1: the disk's root mirrors the source. 2 or more: that many dated copies (restore
+  // points) on ext4, xfs and btrfs disks; other filesystems are mirrored (DESIGN.md §5).
+  int restore_points = 1;
 
   // [Monitoring]
   std::string metrics_textfile;  // empty: off

@@ -43,6 +43,7 @@ constexpr KeySpec kKeys[] = {
     {"Backup", "source-must-be-mountpoint"},
     {"Backup", "wait-for-queue-minutes"},
     {"Backup", "verify"},
+    {"Backup", "restore-points"},
     {"Mail", "to-mail-addresses-sysop"},
     {"Mail", "from-mail-address"},
     {"Mail", "cc"},

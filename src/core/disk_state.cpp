@@ -6,8 +6,38 @@
 
 namespace ubc {
 
+namespace {
+
+Json point_json(const RestorePoint& p) {
+  return Json{{"name", p.name},   {"started_at", p.started_at}, {"started", format_utc(p.started_at)},
+              {"files", p.files}, {"bytes", p.bytes},           {"verified", p.verified}};
+}
+
+std::optional<RestorePoint> point_from(const Json& obj) {
+  if (!obj.is_object()) return std::nullopt;
+  RestorePoint p;
+  const auto name = json_string(obj, "name");
+  if (!name) return std::nullopt;
+  p.name = *name;
+  p.started_at = json_int(obj, "started_at").value_or(0);
+  p.files = json_count(obj, "files").value_or(0);
+  p.bytes = json_count(obj, "bytes").value_or(0);
+  p.verified = json_bool(obj, "verified").value_or(false);
+  return p;
+}
+
+}  // namespace
+
+std::string to_json(const RestorePoint& p) { return dump_json_pretty(point_json(p)) + "\n"; }
+
+std::optional<RestorePoint> restore_point_from_json(const std::string& json) {
+  const auto obj = parse_json_object(json, kDiskStateMaxBytes);
+  if (!obj) return std::nullopt;
+  return point_from(*obj);
+}
+
 std::string to_json(const DiskState& s) {
-  const Json o = {
+  Json o = {
       {"state", s.state},
       {"source_host", s.source_host},
       {"source", s.source},
@@ -21,6 +51,13 @@ std::string to_json(const DiskState& s) {
       {"tool_version", s.tool_version},
       {"last_complete_at", s.last_complete_at},
   };
+  // A mirror disk's state.json stays as it always was.
+  if (!s.restore_points.empty()) {
+    Json points = Json::array();
+    for (const auto& p : s.restore_points) points.push_back(point_json(p));
+    o["restore_points"] = std::move(points);
+    o["latest"] = s.restore_points.back().name;
+  }
   return dump_json_pretty(o) + "\n";
 }
 
@@ -40,6 +77,9 @@ std::optional<DiskState> disk_state_from_json(const std::string& json) {
   s.reason = json_string(*obj, "reason").value_or("");
   s.tool_version = json_string(*obj, "tool_version").value_or("");
   s.last_complete_at = json_int(*obj, "last_complete_at").value_or(0);
+  if (const auto it = obj->find("restore_points"); it != obj->end() && it->is_array())
+    for (const Json& p : *it)
+      if (auto point = point_from(p)) s.restore_points.push_back(std::move(*point));
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include "core/verification.h"
 #include "core/progress.h"
 #include "core/report.h"
+#include "core/restore_points.h"
 #include "core/rsync.h"
 #include "core/status.h"
 #include "core/undo.h"
@@ -95,7 +96,8 @@ class Job {
   void start_progress(Phase phase, std::uint64_t total);
   // Verification helpers (job_verify.cpp).
   std::vector<DiskFile> files_on_disk();
-  Manifest read_disk_manifest(bool with_stamps);
+  // root: the copy whose manifest is read; empty: copy_root().
+  Manifest read_disk_manifest(bool with_stamps, const std::string& root = {});
   void write_disk_manifest(const Manifest& manifest);
   void remove_disk_manifest();
   bool keep_verifying(std::uint64_t file_bytes_read);
@@ -118,6 +120,25 @@ class Job {
   std::string lock_undo_name() const;
   void push_lock_undo();
   std::chrono::milliseconds now() { return ports_.clock.monotonic(); }
+
+  // Restore points (job_restore_points.cpp, DESIGN.md §5).
+  State prepare_restore_points();
+  std::vector<RestorePoint> find_restore_points();
+  std::optional<RestorePoint> migrate_mirror();
+  void remove_restore_point(const RestorePoint& point);
+  // The mass-delete guard's figures: files on the disk's copy, and how many of them the
+  // new copy drops.
+  std::pair<std::uint64_t, std::uint64_t> files_at_risk(const Estimate& e);
+  State check_space_for_restore_point();
+  bool commit_restore_point();
+  void select_point_to_check();
+  // Where rsync copies to and what is verified: the mount point (a mirror), the
+  // in-progress copy, or (`verify`) the newest restore point.
+  const std::string& copy_root() const { return copy_root_.empty() ? config_.backup_destination : copy_root_; }
+  std::string copy_root_;
+  std::string link_dest_;  // absolute: the newest complete restore point, if any
+  bool restore_points_ = false;  // this run makes a restore point
+  std::vector<RestorePoint> points_;  // complete ones, oldest first
 
   const Config& config_;
   Ports& ports_;

@@ -83,6 +83,7 @@ void Job::write_disk_state(const std::string& state, const std::string& reason) 
   s.reason = reason;
   s.tool_version = kToolVersion;
   s.last_complete_at = state == "complete" ? s.finished_at : last_complete_at_;
+  s.restore_points = points_;
   ports_.fs.write_atomic(config_.backup_destination + "/" + kDiskStateFile, to_json(s), 0644);
 }
 

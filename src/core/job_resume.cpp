@@ -21,7 +21,7 @@ constexpr std::size_t kResumeKeepStderr = 16 * 1024;
 }  // namespace
 
 std::optional<Job::RsyncEnd> Job::resume_partial_files() {
-  const std::string& dest = config_.backup_destination;
+  const std::string& dest = copy_root();
   const std::string fstype = *kernel_fstype(report_.disk.fstype);
   const auto stall_limit = std::chrono::minutes(config_.stall_timeout_minutes);
   for (;;) {  // again only when another pause cut a resume short
@@ -109,7 +109,7 @@ std::optional<Job::RsyncEnd> Job::resume_partial_files() {
 
 void Job::remove_empty_partial_dirs_left() {
   try {
-    if (const std::size_t n = remove_empty_partial_dirs(ports_.fs, config_.backup_destination))
+    if (const std::size_t n = remove_empty_partial_dirs(ports_.fs, copy_root()))
       log_->info("Removed {} empty '{}' director{} that a stopped rsync left behind", n, kRsyncPartialDir,
                  n == 1 ? "y" : "ies");
   } catch (const std::system_error& e) {

@@ -17,8 +17,7 @@ constexpr std::size_t kKeepStderr = 64 * 1024;
 }  // namespace
 
 Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
-  const auto argv = build_rsync_argv(config_, *kernel_fstype(disk_.fstype),
-                                     config_.backup_destination, mode);
+  const auto argv = build_rsync_argv(config_, *kernel_fstype(disk_.fstype), copy_root(), mode, link_dest_);
   const auto stall_limit = std::chrono::minutes(config_.stall_timeout_minutes);
   for (;;) {
     log_->debug("Running: {}", fmt::join(argv, " "));

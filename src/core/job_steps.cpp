@@ -104,6 +104,7 @@ Job::State Job::lock() {
       log_->info("Took the run lock '{}'", path);
       break;
   }
+  if (const State next = prepare_restore_points(); next != State::estimate) return next;
   replace_damaged();
   return State::estimate;
 }
@@ -127,7 +128,7 @@ Job::State Job::estimate(const JobRequest& request) {
   e.files_to_delete = stats->files_deleted;
   e.largest_file = reader.largest_updated_file();
   for (const auto& path : reader.deleted_paths())
-    e.bytes_to_delete += ports_.fs.file_size(config_.backup_destination + "/" + path).value_or(0);
+    e.bytes_to_delete += ports_.fs.file_size(copy_root() + "/" + path).value_or(0);
   estimate_ = e;
   report_.estimate = e;
   status_.bytes_total = e.bytes_to_copy;
@@ -142,19 +143,18 @@ Job::State Job::estimate(const JobRequest& request) {
   // The files actually on the disk, not our own record of them: a disk written by the
   // older script, or whose state.json was lost, is protected too. Only an empty disk is a
   // first copy.
-  const std::uint64_t on_disk =
-      e.files_to_delete > 0 ? ports_.fs.count_files_recursive(config_.backup_destination, disk_own_entries()) : 0;
+  const auto [on_disk, deleting] = files_at_risk(e);
   if (on_disk > 0) {
-    const bool mass = e.files_to_delete * 100 > on_disk * static_cast<std::uint64_t>(config_.max_delete_percent);
+    const bool mass = deleting * 100 > on_disk * static_cast<std::uint64_t>(config_.max_delete_percent);
     if (mass && !request.allow_mass_delete)
       return stop(Outcome::failed,
-                  "The copy would delete " + std::to_string(e.files_to_delete) + " of the " +
+                  "The copy would delete " + std::to_string(deleting) + " of the " +
                       std::to_string(on_disk) + " files on the disk (more than max-delete-percent = " +
                       std::to_string(config_.max_delete_percent) + "%); the disk was left untouched",
                   "Check that '" + config_.backup_source + "' holds the whole repository. If the deletions "
                   "are intended, run once: usb-backup-copier copy --device " + disk_.devnode +
                   " --allow-mass-delete");
-    if (mass) warn("Deleting " + std::to_string(e.files_to_delete) + " files on the disk, allowed once by --allow-mass-delete");
+    if (mass) warn("Deleting " + std::to_string(deleting) + " files on the disk, allowed once by --allow-mass-delete");
   }
   return State::check_space;
 }
@@ -167,6 +167,7 @@ std::uint64_t space_margin(const Estimate& e) {
 }
 
 Job::State Job::check_space() {
+  if (restore_points_) return check_space_for_restore_point();
   const Estimate& e = estimate_;
   const SpaceInfo space = ports_.fs.space(config_.backup_destination);
   // --delete-before frees what the source no longer has before anything is written; an
@@ -187,7 +188,8 @@ Job::State Job::check_space() {
 
 Job::State Job::copy() {
   const Estimate& e = estimate_;
-  if (e.bytes_to_copy == 0 && e.files_to_copy == 0 && e.files_to_delete == 0) {
+  // A new restore point is made even of an unchanged source: its links are the copy.
+  if (!restore_points_ && e.bytes_to_copy == 0 && e.files_to_copy == 0 && e.files_to_delete == 0) {
     log_->info("The disk is already up to date; nothing to copy");
     return State::sync;
   }
@@ -265,6 +267,7 @@ Job::State Job::copy() {
 Job::State Job::finish() {
   // Only now, with the data synced and read back, may the disk say "complete".
   set_phase(Phase::finishing);
+  if (restore_points_ && !commit_restore_point()) return State::done;
   write_disk_state("complete", "");
   disk_complete_ = true;
   log_->info("Marked the disk's copy complete");

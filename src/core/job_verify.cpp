@@ -37,13 +37,13 @@ Job::State Job::sync() {
 
 std::vector<DiskFile> Job::files_on_disk() {
   std::vector<DiskFile> files;
-  ports_.fs.walk_files(config_.backup_destination, disk_own_entries(),
+  ports_.fs.walk_files(copy_root(), disk_own_entries(),
                        [&](const std::string& path, const FileStamp& stamp) { files.push_back({path, stamp}); });
   return files;
 }
 
-Manifest Job::read_disk_manifest(bool with_stamps) {
-  const std::string root = config_.backup_destination + "/";
+Manifest Job::read_disk_manifest(bool with_stamps, const std::string& from) {
+  const std::string root = (from.empty() ? copy_root() : from) + "/";
   try {
     const auto sums = ports_.fs.read_file(root + kManifestFile, kManifestMaxBytes);
     if (!sums) return {};
@@ -63,7 +63,7 @@ Manifest Job::read_disk_manifest(bool with_stamps) {
 }
 
 void Job::write_disk_manifest(const Manifest& manifest) {
-  const std::string root = config_.backup_destination + "/";
+  const std::string root = copy_root() + "/";
   ports_.fs.make_directories(root + kDiskStateDir, 0755);
   // The stamps first: a manifest whose stamps are missing is only checked in full.
   ports_.fs.write_atomic(root + kManifestStampFile, render_stamps(manifest), 0644);
@@ -71,7 +71,7 @@ void Job::write_disk_manifest(const Manifest& manifest) {
 }
 
 void Job::remove_disk_manifest() {
-  const std::string root = config_.backup_destination + "/";
+  const std::string root = copy_root() + "/";
   (void)ports_.fs.remove(root + kManifestFile);
   (void)ports_.fs.remove(root + kManifestStampFile);
 }
@@ -93,6 +93,9 @@ Job::State Job::verify() {
   }
   const auto started = now();
   Manifest known = read_disk_manifest(true);
+  // A new restore point starts with the sums of the one it links to: a hard-linked file
+  // has the same stamp, and is the same file.
+  if (known.empty() && !link_dest_.empty()) known = read_disk_manifest(true, link_dest_);
   for (const auto& [path, entry] : verified_) known[path] = entry;
   VerificationPlan plan = plan_verification(config_.verify, files_on_disk(), known);
   if (!report_.verification) report_.verification.emplace();
@@ -108,7 +111,7 @@ Job::State Job::verify() {
   std::vector<std::string> damaged;
   for (const DiskFile& file : plan.to_check) {
     const CompareOutcome compared = ports_.hasher.compare_and_hash(
-        config_.backup_source + "/" + file.path, config_.backup_destination + "/" + file.path,
+        config_.backup_source + "/" + file.path, copy_root() + "/" + file.path,
         [this](std::uint64_t bytes) { return keep_verifying(bytes); });
     const HashOutcome& source = compared.source;
     const HashOutcome& copy = compared.copy;
@@ -210,7 +213,7 @@ void Job::replace_damaged() {
   if (!text) return;
   std::uint64_t removed = 0;
   for (const auto& [path, entry] : parse_sha256sums(*text).entries)
-    if (ports_.fs.remove(config_.backup_destination + "/" + path)) ++removed;
+    if (ports_.fs.remove(copy_root() + "/" + path)) ++removed;
   log_->info("Removed {} that the last check found damaged; this copy replaces them",
              count_of(removed, "file", "files"));
 }
@@ -220,7 +223,8 @@ void Job::forget_damaged() {
 }
 
 Job::State Job::check_disk() {
-  const std::string root = config_.backup_destination + "/";
+  select_point_to_check();
+  const std::string root = copy_root() + "/";
   std::optional<std::string> text;
   try {
     text = ports_.fs.read_file(root + kManifestFile, kManifestMaxBytes);

@@ -117,6 +117,14 @@ std::string verified_line(const JobReport& r) {
   return line;
 }
 
+// "Restore points (oldest first): 2026-11-27T020000Z 3.40 GiB, ..., 2026-11-29T020000Z 3.42 GiB (latest)".
+// Each point's size is its files' (hard-linked ones count in every point).
+std::string restore_points_line(const JobReport& r) {
+  std::vector<std::string> points;
+  for (const RestorePoint& p : r.restore_points) points.push_back(p.name + " " + format_bytes(p.bytes));
+  return "Restore points (oldest first): " + join(points, ", ") + " (latest)";
+}
+
 std::string free_space_line(const JobReport& r) {
   return "Free space left: " + (r.free_bytes_after ? format_bytes(*r.free_bytes_after) : "unknown");
 }
@@ -143,6 +151,7 @@ std::string success_body(const JobReport& r) {
   }
   lines.push_back(disk_line(r));
   if (r.action == JobAction::copy) lines.push_back(copied_line(r, "Copied"));
+  if (!r.restore_points.empty()) lines.push_back(restore_points_line(r));
   lines.push_back(verified_line(r));
   std::string duration = "Duration: " + format_duration(duration_of(r));
   if (r.bytes_copied > 0 && duration_of(r) > 0)
@@ -180,6 +189,11 @@ std::string failure_body(const JobReport& r) {
   if (r.verification) lines.push_back(verified_line(r));
   if (r.action == JobAction::verify) {
     lines.push_back("The disk was mounted read-only: nothing on it was changed.");
+  } else if (r.copy_started && !r.restore_points.empty()) {
+    lines.push_back("The new restore point is incomplete (the next run continues it); the complete ones on the disk "
+                    "are untouched.");
+    lines.push_back(restore_points_line(r));
+    lines.push_back(copied_line(r, "Copied before it stopped"));
   } else if (r.copy_started) {
     lines.push_back("The copy on this disk is incomplete: do not rely on it until a later copy succeeds.");
     lines.push_back(copied_line(r, "Copied before it stopped"));

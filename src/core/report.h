@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/disk_state.h"
 #include "ports/device_finder.h"
 
 namespace ubc {
@@ -83,6 +84,9 @@ struct JobReport {
   bool copy_started = false;  // the disk was written to
   bool unmounted = false;     // safe to unplug
   bool synced_only = false;   // unmount failed; data was synced instead
+  // restore-points >= 2: the complete restore points on the disk as the run left them,
+  // oldest first (the last is `latest`). Empty on a mirror disk.
+  std::vector<RestorePoint> restore_points;
   std::string run_log;        // the run's log, as attached to the mail
 };
 

@@ -143,7 +143,8 @@ bool fs_has_unix_ownership(std::string_view fstype) {
 }
 
 std::vector<std::string> build_rsync_argv(const Config& config, const std::string& fstype,
-                                          const std::string& mount_point, RsyncMode mode) {
+                                          const std::string& mount_point, RsyncMode mode,
+                                          const std::string& link_dest) {
   std::vector<std::string> argv{
       "rsync", "--archive",
       // Why each option: README.md, "rsync options".
@@ -169,6 +170,9 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
     argv.push_back("--exclude-from=" + config.rsync_excludes_file);
   if (!config.rsync_log_file_path.empty())
     argv.push_back("--log-file=" + config.rsync_log_file_path);
+
+  // Absolute: rsync resolves a relative --link-dest against the destination directory.
+  if (!link_dest.empty()) argv.push_back("--link-dest=" + link_dest);
 
   argv.emplace_back("--stats");
   if (mode == RsyncMode::dry_run) {

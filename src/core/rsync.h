@@ -30,9 +30,11 @@ bool fs_has_unix_ownership(std::string_view fstype);
 
 // The whole argv, "rsync" first. The source is copied onto the root of mount_point.
 // dry_run adds --dry-run and an itemized out-format the parser reads; copy adds
-// --info=progress2 --no-inc-recursive. Both add --stats.
+// --info=progress2 --no-inc-recursive. Both add --stats. link_dest (absolute) not empty:
+// unchanged files are hard-linked from that earlier copy (a restore point).
 std::vector<std::string> build_rsync_argv(const Config& config, const std::string& fstype,
-                                          const std::string& mount_point, RsyncMode mode);
+                                          const std::string& mount_point, RsyncMode mode,
+                                          const std::string& link_dest = {});
 
 // Continues one file that a stopped copy left in rsync's partial dir: appends to
 // partial_file what source_file holds beyond it (--append-verify), leaving it complete and

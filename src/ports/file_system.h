@@ -61,6 +61,20 @@ class FileSystem {
   // rmdir(2); false if it was not there or is not empty.
   virtual bool remove_empty_directory(const std::string& path) = 0;
   virtual void make_directories(const std::string& path, unsigned mode) = 0;
+
+  // Restore points (DESIGN.md §5). Each change is durable when the call returns: the
+  // directories it changed are synced.
+  // rename(2) of a file or directory within one filesystem; never replaces an existing `to`.
+  virtual void rename_no_replace(const std::string& from, const std::string& to) = 0;
+  // Makes path a symlink to target (relative targets stay relative), atomically: a
+  // symlink at a temporary name renamed over path. Readers see the old link or the new one.
+  virtual void replace_symlink(const std::string& path, const std::string& target) = 0;
+  // Removes path and everything below it, not following symlinks; nothing there: false.
+  virtual bool remove_tree(const std::string& path) = 0;
+  // What removing every tree in roots would free: the allocated blocks of the regular
+  // files whose every hard link lies within roots. A file also linked from elsewhere (an
+  // unchanged file shared with a newer restore point) frees nothing.
+  virtual std::uint64_t bytes_freed_by_removing(const std::vector<std::string>& roots) = 0;
 };
 
 }  // namespace ubc

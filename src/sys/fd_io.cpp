@@ -85,7 +85,10 @@ void write_file_atomic(const std::string& path, const std::string& tmp, std::str
     (void)::unlink(tmp.c_str());
     throw;
   }
-  if (!sync_directory) return;
+  if (sync_directory) sync_parent_directory(path);
+}
+
+void sync_parent_directory(const std::string& path) {
   const auto slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

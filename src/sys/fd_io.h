@@ -45,4 +45,7 @@ void write_file_atomic(const std::string& path, const std::string& tmp, std::str
 // path + ".tmp" as write_file_atomic does. Throws std::system_error.
 void rewrite_file(const std::string& path, std::string_view data);
 
+// fsyncs the directory that holds path, so that a rename or unlink in it is durable.
+void sync_parent_directory(const std::string& path);
+
 }  // namespace ubc

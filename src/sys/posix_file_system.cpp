@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <system_error>
 
@@ -231,6 +234,60 @@ void PosixFileSystem::make_directories(const std::string& path, unsigned mode) {
     if (::stat(part.c_str(), &st) != 0) throw_errno(errno, "stat '" + part + "'");
     if (!S_ISDIR(st.st_mode)) throw_errno(ENOTDIR, "mkdir '" + part + "'");
   }
+}
+
+void PosixFileSystem::rename_no_replace(const std::string& from, const std::string& to) {
+  // RENAME_NOREPLACE: plain rename(2) silently replaces an empty directory at `to`.
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
+    throw_errno(errno, "rename '" + from + "' to '" + to + "'");
+  sync_parent_directory(to);
+  if (from.substr(0, from.find_last_of('/')) != to.substr(0, to.find_last_of('/'))) sync_parent_directory(from);
+}
+
+void PosixFileSystem::replace_symlink(const std::string& path, const std::string& target) {
+  const std::string tmp = path + ".tmp";
+  // A link left at tmp by a crash: symlink(2) does not replace anything.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "unlink '" + tmp + "'");
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) throw_errno(errno, "symlink '" + tmp + "'");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    (void)::unlink(tmp.c_str());
+    throw_errno(error, "rename '" + tmp + "' to '" + path + "'");
+  }
+  sync_parent_directory(path);
+}
+
+bool PosixFileSystem::remove_tree(const std::string& path) {
+  // remove_all removes symlinks themselves and never descends through them.
+  std::error_code error;
+  const auto removed = std::filesystem::remove_all(path, error);
+  if (error) throw std::system_error(error, "remove_all '" + path + "'");
+  if (removed == 0) return false;
+  sync_parent_directory(path);
+  return true;
+}
+
+std::uint64_t PosixFileSystem::bytes_freed_by_removing(const std::vector<std::string>& roots) {
+  // An inode's blocks are freed when its last link goes: count the links met within roots
+  // and compare with st_nlink.
+  struct Inode {
+    nlink_t seen = 0;
+    nlink_t links = 0;
+    std::uint64_t bytes = 0;
+  };
+  std::map<std::pair<dev_t, ino_t>, Inode> inodes;
+  for (const auto& root : roots)
+    walk_tree(root, {}, [&](const std::string&, const struct stat& st) {
+      if (!S_ISREG(st.st_mode)) return;
+      Inode& inode = inodes[{st.st_dev, st.st_ino}];
+      ++inode.seen;
+      inode.links = st.st_nlink;
+      inode.bytes = static_cast<std::uint64_t>(st.st_blocks) * 512;  // st_blocks counts 512-byte units
+    });
+  std::uint64_t freed = 0;
+  for (const auto& [key, inode] : inodes)
+    if (inode.seen >= inode.links) freed += inode.bytes;
+  return freed;
 }
 
 }  // namespace ubc

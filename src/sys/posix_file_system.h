@@ -37,6 +37,10 @@ class PosixFileSystem final : public FileSystem {
   bool remove_empty_directory(const std::string& path) override;
   // Like mkdir -p; directories it creates get exactly mode (the umask does not apply).
   void make_directories(const std::string& path, unsigned mode) override;
+  void rename_no_replace(const std::string& from, const std::string& to) override;
+  void replace_symlink(const std::string& path, const std::string& target) override;
+  bool remove_tree(const std::string& path) override;
+  std::uint64_t bytes_freed_by_removing(const std::vector<std::string>& roots) override;
 };
 
 }  // namespace ubc

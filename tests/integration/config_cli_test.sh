@@ -62,7 +62,18 @@ expect_in check_good out "1a2b-3c4d"
 expect_in check_good out "Mount point:  $tmp/mnt"
 expect_in check_good out "Mail:         smtp.example.com:587 (starttls)"
 expect_in check_good out "Run lock:     $tmp/source/.usb-backup-copier.lock"
+expect_in check_good out "Restore points: 1: the disk's root mirrors the source"
 expect_empty check_good err
+
+# restore-points: check-config says which disks can hold them.
+points="$tmp/points.ini"
+sed -e 's/^backup-destination = .*/&\nrestore-points = 4/' "$good" >"$points"
+chmod 600 "$points"
+run check_points 0 --config "$points" check-config
+expect_in check_points out "Restore points: 4 on ext4, xfs and btrfs disks; vfat, exfat and ntfs disks will mirror the source"
+sed -e 's/^backup-destination = .*/&\nrestore-points = 0/' "$good" >"$points"
+run check_no_points 78 --config "$points" check-config
+expect_in check_no_points out "Backup.restore-points"
 
 # check-config: every problem as file:line: key: message on stdout, exit 78.
 bad="$tmp/bad.ini"

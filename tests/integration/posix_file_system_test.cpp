@@ -339,5 +339,54 @@ TEST_F(PosixFileSystemTest, RemoveEmptyDirectoryRemovesOnlyAnEmptyOne) {
   EXPECT_FALSE(fs_.remove_empty_directory(dir_ / "missing"));
 }
 
+TEST_F(PosixFileSystemTest, RenameMovesATreeButNeverReplacesWhatIsThere) {
+  write_file(dir_ / "in-progress/a/file", "x");
+  fs_.rename_no_replace(dir_ / "in-progress", dir_ / "point");
+  EXPECT_EQ(read_file(dir_ / "point/a/file"), "x");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "in-progress"));
+  // rename(2) would silently replace an empty directory.
+  std::filesystem::create_directories(dir_ / "empty");
+  EXPECT_THROW(fs_.rename_no_replace(dir_ / "point", dir_ / "empty"), std::system_error);
+  EXPECT_EQ(read_file(dir_ / "point/a/file"), "x");
+  EXPECT_THROW(fs_.rename_no_replace(dir_ / "missing", dir_ / "other"), std::system_error);
+}
+
+TEST_F(PosixFileSystemTest, ReplaceSymlinkPointsARelativeLinkAnewAndLeavesNoTmp) {
+  std::filesystem::create_directories(dir_ / "one");
+  std::filesystem::create_directories(dir_ / "two");
+  fs_.replace_symlink(dir_ / "latest", "one");
+  EXPECT_EQ(std::filesystem::read_symlink(dir_ / "latest"), "one");
+  fs_.replace_symlink(dir_ / "latest", "two");
+  EXPECT_EQ(std::filesystem::read_symlink(dir_ / "latest"), "two");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(dir_ / "latest.tmp")));
+}
+
+TEST_F(PosixFileSystemTest, RemoveTreeRemovesEverythingBelowButNotWhatSymlinksPointTo) {
+  write_file(dir_ / "keep/file", "kept");
+  write_file(dir_ / "doomed/a/b", "x");
+  std::filesystem::create_directory_symlink(dir_ / "keep", dir_ / "doomed/link");
+  EXPECT_TRUE(fs_.remove_tree(dir_ / "doomed"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "doomed"));
+  EXPECT_EQ(read_file(dir_ / "keep/file"), "kept");
+  EXPECT_FALSE(fs_.remove_tree(dir_ / "doomed"));
+}
+
+TEST_F(PosixFileSystemTest, BytesFreedCountsOnlyFilesWhoseEveryLinkIsRemoved) {
+  const std::string big(1 << 20, 'x');
+  write_file(dir_ / "old/only-here", big);
+  write_file(dir_ / "old/shared", big);
+  write_file(dir_ / "older/linked-within", big);
+  std::filesystem::create_directories(dir_ / "new");
+  std::filesystem::create_hard_link(dir_ / "old/shared", dir_ / "new/shared");
+  std::filesystem::create_hard_link(dir_ / "older/linked-within", dir_ / "old/linked-within");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "old/only-here").c_str(), &st), 0);
+  const std::uint64_t one = static_cast<std::uint64_t>(st.st_blocks) * 512;
+  ASSERT_GE(one, 1u << 20);
+  EXPECT_EQ(fs_.bytes_freed_by_removing({dir_ / "old"}), one) << "the two shared files free nothing";
+  EXPECT_EQ(fs_.bytes_freed_by_removing({dir_ / "old", dir_ / "older"}), 2 * one);
+  EXPECT_EQ(fs_.bytes_freed_by_removing({dir_ / "new"}), 0u);
+}
+
 }  // namespace
 }  // namespace ubc

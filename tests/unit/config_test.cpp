@@ -395,6 +395,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Backup.source-must-be-mountpoint",
                                           "Backup.wait-for-queue-minutes",
                                           "Backup.verify",
+                                          "Backup.restore-points",
                                           "Mail.to-mail-addresses-sysop",
                                           "Mail.from-mail-address",
                                           "Mail.cc",

@@ -193,6 +193,29 @@ TEST(MailComposeTest, FailureAfterTheCopyStartedWarnsThatTheDiskIsIncomplete) {
   EXPECT_FALSE(contains(mail.body, "safe to unplug"));
 }
 
+TEST(MailComposeTest, RestorePointsAreListedWithTheirSizes) {
+  JobReport r = success_report();
+  r.restore_points = {{"2026-11-27T020000Z", 0, 10, 3ULL << 30, true}, {"2026-11-28T020000Z", 0, 11, 4ULL << 30, true}};
+  const Email mail = compose_end_mail(sample_config(), r);
+  EXPECT_TRUE(contains(mail.body,
+                       "Restore points (oldest first): 2026-11-27T020000Z 3.00 GiB, 2026-11-28T020000Z 4.00 GiB (latest)\n"))
+      << mail.body;
+  EXPECT_FALSE(contains(compose_end_mail(sample_config(), success_report()).body, "Restore points"));
+}
+
+TEST(MailComposeTest, AStoppedRestorePointSaysTheCompleteOnesAreUntouched) {
+  JobReport r = success_report();
+  r.outcome = Outcome::aborted;
+  r.reason = "stopped by SIGTERM";
+  r.restore_points = {{"2026-11-27T020000Z", 0, 10, 3ULL << 30, true}};
+  const Email mail = compose_end_mail(sample_config(), r);
+  EXPECT_TRUE(contains(mail.body, "The new restore point is incomplete (the next run continues it); the complete "
+                                  "ones on the disk are untouched.\n"))
+      << mail.body;
+  EXPECT_TRUE(contains(mail.body, "Restore points (oldest first): 2026-11-27T020000Z 3.00 GiB (latest)\n"));
+  EXPECT_FALSE(contains(mail.body, "The copy on this disk is incomplete"));
+}
+
 TEST(MailComposeTest, TheRunLogIsAlwaysAttached) {
   for (const Outcome o : {Outcome::success, Outcome::warning, Outcome::failed, Outcome::gave_up}) {
     JobReport r = success_report();

@@ -123,6 +123,8 @@ void LoopDisk::create(const std::string& fstype, const std::string& uuid,
     run_ok({"mkfs.ext4", "-q", "-F", "-U", uuid, "-L", label, image_});
   } else if (fstype == "xfs") {
     run_ok({"mkfs.xfs", "-q", "-f", "-m", "uuid=" + uuid, "-L", label, image_});
+  } else if (fstype == "btrfs") {
+    run_ok({"mkfs.btrfs", "-q", "-f", "-U", uuid, "-L", label, image_});
   } else if (fstype == "vfat") {
     std::string id = uuid;
     id.erase(4, 1);

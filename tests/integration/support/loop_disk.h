@@ -26,7 +26,7 @@ std::string random_fs_uuid(const std::string& fstype);
 
 class LoopDisk {
  public:
-  // fstype: ext4, xfs, exfat or vfat. xfs needs at least 300 MiB.
+  // fstype: ext4, xfs, btrfs, exfat or vfat. xfs needs at least 300 MiB, btrfs 128 MiB.
   LoopDisk(const std::string& fstype, const std::string& uuid, const std::string& label,
            int size_mib);
   ~LoopDisk();

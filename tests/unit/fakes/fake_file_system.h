@@ -110,6 +110,70 @@ class FakeFileSystem final : public FileSystem {
     dirs_.insert(path);
   }
 
+  void rename_no_replace(const std::string& from, const std::string& to) override {
+    fail_if_broken(to);
+    if (kind(to) != PathKind::missing || symlinks_.count(to))
+      throw std::system_error(EEXIST, std::generic_category(), "rename '" + from + "' to '" + to + "'");
+    if (kind(from) == PathKind::missing)
+      throw std::system_error(ENOENT, std::generic_category(), "rename '" + from + "' to '" + to + "'");
+    move_prefix(files_, from, to);
+    move_prefix(mtimes_, from, to);
+    move_prefix(sizes_, from, to);
+    std::set<std::string> dirs;
+    for (const auto& d : dirs_) dirs.insert(d == from || d.rfind(from + "/", 0) == 0 ? to + d.substr(from.size()) : d);
+    dirs_ = std::move(dirs);
+    if (journal_) journal_->push_back("rename " + from + " " + to);
+  }
+  void replace_symlink(const std::string& path, const std::string& target) override {
+    fail_if_broken(path);
+    symlinks_[path] = target;
+    if (journal_) journal_->push_back("symlink " + path + " -> " + target);
+  }
+  bool remove_tree(const std::string& path) override {
+    bool removed = false;
+    for (auto it = files_.begin(); it != files_.end();)
+      if (it->first.rfind(path + "/", 0) == 0) {
+        it = files_.erase(it);
+        removed = true;
+      } else {
+        ++it;
+      }
+    for (auto it = dirs_.begin(); it != dirs_.end();)
+      if (*it == path || it->rfind(path + "/", 0) == 0) {
+        it = dirs_.erase(it);
+        removed = true;
+      } else {
+        ++it;
+      }
+    if (removed && journal_) journal_->push_back("remove-tree " + path);
+    return removed;
+  }
+  // The sizes of the files below roots, those named in linked_elsewhere_ left out.
+  std::uint64_t bytes_freed_by_removing(const std::vector<std::string>& roots) override {
+    std::uint64_t freed = 0;
+    for (const auto& root : roots)
+      for (const auto& [p, content] : files_)
+        if (p.rfind(root + "/", 0) == 0 && !linked_elsewhere_.count(p)) freed += *file_size(p);
+    return freed;
+  }
+
+  template <class Map>
+  static void move_prefix(Map& map, const std::string& from, const std::string& to) {
+    Map moved;
+    for (auto it = map.begin(); it != map.end();) {
+      if (it->first.rfind(from + "/", 0) == 0) {
+        moved[to + it->first.substr(from.size())] = it->second;
+        it = map.erase(it);
+      } else if (it->first == from) {
+        moved[to] = it->second;
+        it = map.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    map.merge(moved);
+  }
+
   // path lies below root, and not below one of the entries left out of root.
   static bool below(const std::string& root, const std::string& path, const std::vector<std::string>& leave_out) {
     if (path.rfind(root + "/", 0) != 0) return false;
@@ -143,7 +207,9 @@ class FakeFileSystem final : public FileSystem {
   std::map<std::string, SpaceInfo> space_;
   std::map<std::string, std::uint64_t> sizes_;
   std::map<std::string, std::int64_t> mtimes_;  // walk_files' stamps; 0 when not set
-  std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
+  std::set<std::string> not_regular_;
+  std::map<std::string, std::string> symlinks_;  // path -> target
+  std::set<std::string> linked_elsewhere_;  // files whose blocks a removal does not free  // a FIFO or symlink in place of the file
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
   std::vector<std::string> renames_;  // "from -> to"
