@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxJobName = 128;
 constexpr std::size_t kMaxSlug = 40;
+constexpr std::int64_t kLastTime = 253402300799;  // 9999-12-31T23:59:59Z
 
 template <typename Int>
 std::optional<Int> parse_int(std::string_view text) {
@@ -104,6 +105,11 @@ LeaseParse parse_lease(std::string_view text, std::string file_name) {
       }
       if (key == "pid" && (*number < 0 || *number > std::numeric_limits<int>::max())) {
         result.error = "'pid' is out of range: '" + std::string(value) + "'";
+        return result;
+      }
+      // Unix seconds up to the year 9999: arithmetic with now can then never overflow.
+      if (key != "pid" && (*number < 0 || *number > kLastTime)) {
+        result.error = "'" + std::string(key) + "' is out of range: '" + std::string(value) + "'";
         return result;
       }
       if (key == "pid")
