@@ -15,6 +15,7 @@ namespace ubc::test {
 class FakeFileSystem final : public FileSystem {
  public:
   PathKind kind(const std::string& path) override {
+    if (special_.count(path)) return PathKind::other;
     if (files_.count(path)) return PathKind::file;
     if (dirs_.count(path) || has_children(path)) return PathKind::directory;
     return PathKind::missing;
@@ -43,6 +44,11 @@ class FakeFileSystem final : public FileSystem {
   void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override {
     for (const auto& [p, content] : files_)
       if (below(root, p, leave_out) && !not_regular_.count(p)) visit(p.substr(root.size() + 1), stamp_of(p));
+  }
+  void walk_special(const std::string& root, const std::vector<std::string>& leave_out,
+                    const SpecialVisitor& visit) override {
+    for (const auto& [p, kind] : special_)
+      if (below(root, p, leave_out)) visit(p.substr(root.size() + 1), kind);
   }
   bool is_mountpoint(const std::string& path) override { return mountpoints_.count(path) > 0; }
   SpaceInfo space(const std::string& path) override {
@@ -111,6 +117,7 @@ class FakeFileSystem final : public FileSystem {
   std::map<std::string, SpaceInfo> space_;
   std::map<std::string, std::uint64_t> sizes_;
   std::map<std::string, std::int64_t> mtimes_;  // walk_files' stamps; 0 when not set
+  std::map<std::string, SpecialKind> special_;  // symlinks, device nodes, FIFOs, sockets
   std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
