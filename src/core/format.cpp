@@ -3,6 +3,7 @@
 
 #include <fmt/chrono.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -53,7 +54,11 @@ std::string format_duration(std::int64_t seconds) {
 
 std::tm utc_tm(std::int64_t unix_seconds) {
   using namespace std::chrono;
-  const sys_seconds t{seconds{unix_seconds}};
+  // Times read from a disk or a lease file may be anything; far outside years 0 to 9999,
+  // floor<days> overflows (undefined behaviour). Such a time is shown as the nearest end.
+  constexpr std::int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
+  const sys_seconds t{seconds{std::clamp(unix_seconds, kFirst, kLast)}};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{t - day};

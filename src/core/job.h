@@ -111,6 +111,8 @@ class Job {
   void write_disk_state(const std::string& state, const std::string& reason);
   void conclude();
   void warn(const std::string& message);
+  // Symlinks, device nodes, FIFOs the disk holds and the source does not (job_foreign.cpp).
+  void note_foreign_entries();
   // ping-url: a failure is logged and kept for the report, where it never worsens the outcome.
   void ping_monitor_url(const std::string& url);
   std::vector<std::string> ping_warnings_;

@@ -70,6 +70,7 @@ Job::State Job::mount() {
       warn("The disk's previous copy never finished (the copier was killed or the disk pulled out); "
            "this run completes it");
   }
+  if (!read_only) note_foreign_entries();
   return read_only ? State::check_disk : State::lock;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -15,6 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxJobName = 128;
 constexpr std::size_t kMaxSlug = 40;
+constexpr std::int64_t kLastTime = 253402300799;  // 9999-12-31T23:59:59Z
 
 template <typename Int>
 std::optional<Int> parse_int(std::string_view text) {
@@ -101,6 +103,15 @@ LeaseParse parse_lease(std::string_view text, std::string file_name) {
         result.error = "'" + std::string(key) + "' is not a number: '" + std::string(value) + "'";
         return result;
       }
+      if (key == "pid" && (*number < 0 || *number > std::numeric_limits<int>::max())) {
+        result.error = "'pid' is out of range: '" + std::string(value) + "'";
+        return result;
+      }
+      // Unix seconds up to the year 9999: arithmetic with now can then never overflow.
+      if (key != "pid" && (*number < 0 || *number > kLastTime)) {
+        result.error = "'" + std::string(key) + "' is out of range: '" + std::string(value) + "'";
+        return result;
+      }
       if (key == "pid")
         lease.pid = static_cast<int>(*number);
       else if (key == "created")
@@ -117,6 +128,17 @@ LeaseParse parse_lease(std::string_view text, std::string file_name) {
   }
   if (lease.job.empty()) {
     result.error = "'job' is empty";
+    return result;
+  }
+  // A control character (a '\r' left by an editor, a terminal escape) would reach log lines
+  // and mails, and the next format_lease would not write the same lease back.
+  const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  if (std::any_of(lease.job.begin(), lease.job.end(), control)) {
+    result.error = "'job' contains a control character";
+    return result;
+  }
+  if (std::any_of(lease.host.begin(), lease.host.end(), control)) {
+    result.error = "'host' contains a control character";
     return result;
   }
   result.lease = std::move(lease);

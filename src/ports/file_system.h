@@ -18,6 +18,9 @@ struct SpaceInfo {
 
 enum class PathKind { missing, directory, file, other };
 
+// What a file system holds besides regular files and directories.
+enum class SpecialKind { symlink, device, fifo, socket };
+
 // File system questions and small files (status, state.json, run logs). Paths are absolute.
 // Files are opened with O_NOFOLLOW | O_CLOEXEC. Errors throw std::system_error.
 class FileSystem {
@@ -42,6 +45,12 @@ class FileSystem {
   using DirectoryVisitor = std::function<void(const std::string& relative_path)>;
   virtual void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
                                 const DirectoryVisitor& visit) = 0;
+  // Calls visit(relative path, kind) for every entry below root that is neither a regular
+  // file nor a directory, recursively, not crossing mounts and not following symlinks;
+  // leave_out as for count_files_recursive.
+  using SpecialVisitor = std::function<void(const std::string& relative_path, SpecialKind kind)>;
+  virtual void walk_special(const std::string& root, const std::vector<std::string>& leave_out,
+                            const SpecialVisitor& visit) = 0;
   virtual bool is_mountpoint(const std::string& path) = 0;
   // Size of a regular file (not following a symlink); nullopt for anything else or nothing.
   virtual std::optional<std::uint64_t> file_size(const std::string& path) = 0;

@@ -28,6 +28,13 @@ std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes) {
   }
 }
 
+void require_regular_file(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw errno_error("fstat", path);
+  if (!S_ISREG(st.st_mode))
+    throw std::system_error(EINVAL, std::generic_category(), "'" + path + "' is not a regular file");
+}
+
 void write_all(int fd, std::string_view data, const std::string& path) {
   std::size_t done = 0;
   while (done < data.size()) {
@@ -65,16 +72,20 @@ void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::st
 
 void write_file_atomic(const std::string& path, const std::string& tmp, std::string_view data,
                        unsigned mode, bool sync_directory, const FileOwner* owner) {
-  // O_NOFOLLOW: a symlink planted at tmp must not redirect a root write elsewhere. The
-  // final rename replaces a symlink at path itself; it never writes through it.
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+  // Whatever is at tmp -- left by a crash, or planted on a disk: a symlink that would
+  // redirect a root write elsewhere, a FIFO that would block the open for ever, a device
+  // node -- is removed, never opened (unlink takes the entry itself), and O_EXCL makes the
+  // file written the one created here. The final rename replaces a symlink at path itself;
+  // it never writes through it.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) throw errno_error("unlink", tmp);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                      static_cast<mode_t>(mode)));
   if (!fd) throw errno_error("open", tmp);
   try {
-    // An old tmp file left by a crash keeps its mode through O_CREAT, and the umask
-    // narrows a new one: set it explicitly (readers may run as other users).
     if (owner != nullptr && ::fchown(fd.get(), owner->uid, owner->gid) != 0)
       throw errno_error("fchown", tmp);
+    // The umask narrows the mode of a new file: set it explicitly (readers may run as
+    // other users).
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw errno_error("fchmod", tmp);
     write_all(fd.get(), data, tmp);
     if (::fsync(fd.get()) != 0) throw errno_error("fsync", tmp);

@@ -18,6 +18,10 @@ std::system_error errno_error(const std::string& call, const std::string& path, 
 // file growing while it is read cannot exhaust memory either.
 std::string read_all(int fd, const std::string& path, std::uint64_t max_bytes);
 
+// Throws EINVAL unless fd is a regular file: what is opened on a disk may be a FIFO, a
+// device node or a directory put there in place of our file.
+void require_regular_file(int fd, const std::string& path);
+
 // write() until all of data is written (EINTR retried, short writes continued).
 void write_all(int fd, std::string_view data, const std::string& path);
 
@@ -29,7 +33,8 @@ void write_all(int fd, std::string_view data, const std::string& path);
 void write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::string& name,
                           std::string_view data, unsigned mode);
 
-// Replaces path with data: writes tmp (O_NOFOLLOW, mode set explicitly), fsyncs and closes
+// Replaces path with data: writes tmp (whatever was there removed first, then created with
+// O_EXCL | O_NOFOLLOW, mode set explicitly), fsyncs and closes
 // it, renames it over path; tmp is removed on any failure. sync_directory also makes the
 // rename itself durable (files on the backup disk). Readers see the old or the new file,
 // never a half-written one.

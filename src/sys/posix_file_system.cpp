@@ -136,6 +136,16 @@ void PosixFileSystem::walk_directories(const std::string& root, const std::vecto
   });
 }
 
+void PosixFileSystem::walk_special(const std::string& root, const std::vector<std::string>& leave_out,
+                                   const SpecialVisitor& visit) {
+  walk_tree(root, leave_out, [&](const std::string& relative, const struct stat& st) {
+    if (S_ISLNK(st.st_mode)) visit(relative, SpecialKind::symlink);
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) visit(relative, SpecialKind::device);
+    else if (S_ISFIFO(st.st_mode)) visit(relative, SpecialKind::fifo);
+    else if (S_ISSOCK(st.st_mode)) visit(relative, SpecialKind::socket);
+  });
+}
+
 bool PosixFileSystem::is_mountpoint(const std::string& path) {
   // The mount table, not st_dev: a bind mount of a directory on the same filesystem has the
   // same st_dev as its parent and would be missed.
@@ -194,8 +204,10 @@ void PosixFileSystem::write_atomic(const std::string& path, const std::string& d
 }
 
 void PosixFileSystem::append(const std::string& path, const std::string& data) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  // O_NONBLOCK: a FIFO put in place of the run log on a disk must not block the open.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
   if (!fd) throw_errno(errno, "open '" + path + "'");
+  require_regular_file(fd.get(), path);
   write_all(fd.get(), data, path);
   if (::close(fd.release()) != 0) throw_errno(errno, "close '" + path + "'");
 }

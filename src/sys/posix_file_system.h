@@ -22,6 +22,8 @@ class PosixFileSystem final : public FileSystem {
   std::vector<std::string> list_entries(const std::string& path) override;
   std::uint64_t count_files_recursive(const std::string& path, const std::vector<std::string>& leave_out) override;
   void walk_files(const std::string& root, const std::vector<std::string>& leave_out, const FileVisitor& visit) override;
+  void walk_special(const std::string& root, const std::vector<std::string>& leave_out,
+                    const SpecialVisitor& visit) override;
   // True when the kernel's mount table has a mount at path (bind mounts included).
   void walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
                         const DirectoryVisitor& visit) override;

@@ -4,12 +4,14 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -125,6 +127,25 @@ TEST_F(PosixFileSystemTest, IsMountpointKnowsMountsBindMountsAndPlainDirectories
   EXPECT_TRUE(fs_.is_mountpoint("/"));
 }
 
+TEST_F(PosixFileSystemTest, WalkSpecialFindsLinksNodesAndFifosWithoutFollowingLinks) {
+  const std::string root = dir_ / "disk";
+  write_file(root + "/plain.txt", "x");
+  write_file(dir_ / "elsewhere/hidden.txt", "x");
+  ASSERT_EQ(::symlink((dir_ / "elsewhere").c_str(), (root + "/dir-link").c_str()), 0);
+  std::filesystem::create_directories(root + "/sub");
+  ASSERT_EQ(::mkfifo((root + "/sub/pipe").c_str(), 0644), 0);
+  ASSERT_EQ(::mknod((root + "/sub/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  std::filesystem::create_directories(root + "/lost+found");
+  ASSERT_EQ(::mkfifo((root + "/lost+found/pipe").c_str(), 0644), 0);
+
+  std::map<std::string, SpecialKind> found;
+  fs_.walk_special(root, {"lost+found"}, [&](const std::string& path, SpecialKind kind) { found[path] = kind; });
+
+  const std::map<std::string, SpecialKind> expected{
+      {"dir-link", SpecialKind::symlink}, {"sub/pipe", SpecialKind::fifo}, {"sub/null", SpecialKind::device}};
+  EXPECT_EQ(found, expected);
+}
+
 TEST_F(PosixFileSystemTest, WriteAtomicWritesTheDataWithTheModeAndLeavesNoTmp) {
   const std::string path = dir_ / "state.json";
   UmaskGuard umask(077);
@@ -150,20 +171,28 @@ TEST_F(PosixFileSystemTest, WriteAtomicReplacesASymlinkInsteadOfWritingThroughIt
   EXPECT_EQ(read_file(path), "status");
 }
 
-TEST_F(PosixFileSystemTest, WriteAtomicRefusesASymlinkAtTheTmpPath) {
+TEST_F(PosixFileSystemTest, WriteAtomicRemovesASymlinkAtTheTmpPathInsteadOfWritingThroughIt) {
   const std::string victim = dir_ / "victim";
   write_file(victim, "precious");
   const std::string path = dir_ / "status.json";
   ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
 
-  try {
-    fs_.write_atomic(path, "status", 0600);
-    FAIL() << "wrote through a symlink";
-  } catch (const std::system_error& e) {
-    EXPECT_EQ(e.code().value(), ELOOP);
-  }
+  fs_.write_atomic(path, "status", 0600);
+
   EXPECT_EQ(read_file(victim), "precious");
-  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(read_file(path), "status");
+  EXPECT_FALSE(std::filesystem::is_symlink(path + ".tmp") || std::filesystem::exists(path + ".tmp"));
+}
+
+// A FIFO opened for writing blocks until someone reads it: the open must never happen.
+TEST_F(PosixFileSystemTest, WriteAtomicRemovesAFifoAtTheTmpPathWithoutOpeningIt) {
+  const std::string path = dir_ / "state.json";
+  ASSERT_EQ(::mkfifo((path + ".tmp").c_str(), 0644), 0);
+
+  fs_.write_atomic(path, "state", 0644);
+
+  EXPECT_EQ(read_file(path), "state");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
 TEST_F(PosixFileSystemTest, WriteAtomicIntoAMissingDirectoryThrowsAndLeavesNothing) {
@@ -190,6 +219,14 @@ TEST_F(PosixFileSystemTest, AppendCreatesAPrivateFileAndAppends) {
 
   EXPECT_EQ(read_file(path), "one\ntwo\n");
   EXPECT_EQ(mode_of(path), 0600u);
+}
+
+TEST_F(PosixFileSystemTest, AppendRefusesAFifoWithoutBlocking) {
+  const std::string path = dir_ / "run.log";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+
+  EXPECT_THROW(fs_.append(path, "line\n"), std::system_error);
+  EXPECT_EQ(std::filesystem::status(path).type(), std::filesystem::file_type::fifo);
 }
 
 TEST_F(PosixFileSystemTest, AppendRefusesASymlink) {

@@ -15,6 +15,7 @@ namespace ubc::test {
 class FakeFileSystem final : public FileSystem {
  public:
   PathKind kind(const std::string& path) override {
+    if (special_.count(path)) return PathKind::other;
     if (files_.count(path)) return PathKind::file;
     if (dirs_.count(path) || has_children(path)) return PathKind::directory;
     return PathKind::missing;
@@ -60,6 +61,11 @@ class FakeFileSystem final : public FileSystem {
     for (const auto& [p, _] : files_) add_parents(p, false);
     for (const auto& p : dirs_) add_parents(p, true);
     for (const auto& rel : found) visit(rel);
+  }
+  void walk_special(const std::string& root, const std::vector<std::string>& leave_out,
+                    const SpecialVisitor& visit) override {
+    for (const auto& [p, kind] : special_)
+      if (below(root, p, leave_out)) visit(p.substr(root.size() + 1), kind);
   }
   bool is_mountpoint(const std::string& path) override { return mountpoints_.count(path) > 0; }
   SpaceInfo space(const std::string& path) override {
@@ -207,9 +213,10 @@ class FakeFileSystem final : public FileSystem {
   std::map<std::string, SpaceInfo> space_;
   std::map<std::string, std::uint64_t> sizes_;
   std::map<std::string, std::int64_t> mtimes_;  // walk_files' stamps; 0 when not set
-  std::set<std::string> not_regular_;
+  std::map<std::string, SpecialKind> special_;  // symlinks, device nodes, FIFOs, sockets
+  std::set<std::string> not_regular_;  // a FIFO or symlink in place of the file
   std::map<std::string, std::string> symlinks_;  // path -> target
-  std::set<std::string> linked_elsewhere_;  // files whose blocks a removal does not free  // a FIFO or symlink in place of the file
+  std::set<std::string> linked_elsewhere_;  // files whose blocks a removal does not free
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
   std::vector<std::string> writes_;
   std::vector<std::string> renames_;  // "from -> to"
