@@ -7,6 +7,7 @@
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/job.h"
+#include "core/log_escape.h"
 #include "core/mail_compose.h"
 #include "core/text.h"
 #include "version.h"
@@ -226,7 +227,7 @@ Job::State Job::copy() {
     if (!sent.sent)
       warn("The start mail was not sent (" + sent.error + ")" +
            (sent.kept_in_outbox ? "; it is kept and sent with the next mails" : " and could not be kept"));
-    if (!sent.unkept.empty()) log_->error("The start mail that could not be kept:\n{}", sent.unkept);
+    if (!sent.unkept.empty()) log_lines(*log_, spdlog::level::err, "The start mail that could not be kept:", sent.unkept);
     if (ports_.stop.stop_requested()) return stopped_from_outside();
     const GateResult again = ports_.veeam.try_enter();
     if (again.entered) {
