@@ -25,6 +25,7 @@ int cmd_check_config(const Invocation& inv);
 int cmd_status(const Invocation& inv);
 int cmd_serve(const Invocation& inv);
 int cmd_check_stale(const Invocation& inv);
+int cmd_enroll(const Invocation& inv);
 
 // veeam-lock / veeam-unlock
 int cmd_veeam_lock(const Invocation& inv);

@@ -85,6 +85,7 @@ JobReport Job::run(const JobRequest& request) {
   status_.pid = context_.pid;
   status_.started_at = report_.started_at;
 
+  for (const auto& w : context_.config_warnings) warn(w);
   State state = State::identify;
   while (state != State::done) {
     if (state != State::identify && ports_.stop.stop_requested()) {

@@ -52,6 +52,8 @@ Job::State Job::mount() {
   }
   undo_.push("unmount the disk", [this] { leave_disk(); });
   log_->info("Mounted {} ({}) at '{}' with {}", disk.devnode, *fstype, target, options);
+  if (!read_only)
+    if (const auto refused = prove_enrollment()) return *refused;
 
   std::optional<DiskState> previous;
   try {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "sys/unique_fd.h"
@@ -34,17 +35,6 @@ HashOutcome failed(HashOutcome::Kind kind, std::string error) {
   out.kind = kind;
   out.error = std::move(error);
   return out;
-}
-
-std::string to_hex(const unsigned char* digest, unsigned size) {
-  static const char digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned i = 0; i < size; ++i) {
-    hex += digits[digest[i] >> 4];
-    hex += digits[digest[i] & 0xf];
-  }
-  return hex;
 }
 
 // Hashes path; from_device drops its cached pages first and behind the reader. keep_going
@@ -98,12 +88,31 @@ HashOutcome hash_file(const std::string& path, bool from_device, const KeepGoing
     return failed(HashOutcome::Kind::error, "OpenSSL failed to finish the digest");
   const std::uint64_t bytes = out.bytes;
   out = HashOutcome{};
-  out.sha256 = to_hex(digest, size);
+  out.sha256 = lower_hex(digest, size);
   out.bytes = bytes;
   return out;
 }
 
 }  // namespace
+
+std::string lower_hex(const unsigned char* bytes, std::size_t size) {
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    hex += digits[bytes[i] >> 4];
+    hex += digits[bytes[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("EVP_Digest (SHA-256) failed");
+  return lower_hex(digest, size);
+}
 
 HashOutcome OpensslFileHasher::hash_copy(const std::string& copy, const HashProgress& progress) {
   return hash_file(copy, true, progress);
