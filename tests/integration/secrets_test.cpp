@@ -33,7 +33,8 @@ CopyFixtureOptions with_password() {
   return o;
 }
 
-// Every command line on the machine, NULs turned into spaces.
+// Every command line on the machine, NULs turned into spaces; the test's own SMTP server
+// (given the password to check logins against) left out.
 std::string all_command_lines() {
   std::string out;
   for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -47,6 +48,7 @@ std::string all_command_lines() {
     }
     for (char& c : cmdline)
       if (c == '\0') c = ' ';
+    if (cmdline.find("support/smtp_server.py") != std::string::npos) continue;
     out += name + ": " + cmdline + "\n";
   }
   return out;
@@ -75,7 +77,7 @@ TEST(SecretsTest, ThePasswordAppearsNowhereAfterARealRunAndAReadableConfigIsRepo
 
   const CopierResult check = f.copier({"check-config"});
   EXPECT_EQ(check.exit_code, 0) << check.output;
-  EXPECT_THAT(check.output, HasSubstr("Mail.password: this file holds the mail password and is readable by every user"));
+  EXPECT_THAT(check.output, HasSubstr("Mail.password: warning: this file holds the mail password and is readable by every user"));
   EXPECT_THAT(check.output, HasSubstr("chmod 600 " + f.config_path()));
 
   auto copier = f.start_copy();
