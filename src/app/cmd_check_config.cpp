@@ -12,6 +12,7 @@
 #include "core/exit_codes.h"
 #include "core/restore_points.h"
 #include "core/text.h"
+#include "sys/directory_enrollment_store.h"
 
 namespace ubc {
 namespace {
@@ -29,6 +30,8 @@ std::string security_name(MailSecurity security) {
   }
   return "starttls";
 }
+
+void print_enrollment(const Config& c);
 
 void print_summary(const Config& c, std::size_t warnings) {
   std::cout << c.path << ": OK" << (warnings > 0 ? " (" + count_of(warnings, "warning", "warnings") + ")" : "")
@@ -51,6 +54,32 @@ void print_summary(const Config& c, std::size_t warnings) {
             << "Veeam leases: " << c.veeam_lockfiles << " (coordination file "
             << c.veeam_lockfile_path << ")\n"
             << "Restore points: " << describe_restore_points(c.restore_points) << "\n";
+  print_enrollment(c);
+}
+
+// Whether disks must prove they are ours, and which of them could not yet.
+void print_enrollment(const Config& c) {
+  if (!c.require_enrollment) {
+    std::cout << "Enrollment:   not required\n"
+              << "warning: require-enrollment = no: any disk that claims a whitelisted UUID receives the "
+                 "backups, and anyone can make a filesystem with any UUID; enroll each disk "
+                 "('usb-backup-copier enroll --device /dev/sdX1'), then set require-enrollment = yes\n";
+    return;
+  }
+  std::vector<std::string> missing;
+  try {
+    DirectoryEnrollmentStore store(c.state_directory);
+    for (const DiskEntry& disk : c.disks)
+      if (!store.find(disk.uuid)) missing.push_back(disk.uuid);
+  } catch (const std::exception& e) {
+    std::cout << "Enrollment:   required; the enrolled disks cannot be read: " << e.what() << "\n";
+    return;
+  }
+  std::cout << "Enrollment:   required; " << c.disks.size() - missing.size() << " of " << c.disks.size()
+            << " disks enrolled\n";
+  for (const std::string& uuid : missing)
+    std::cout << "warning: disk " << uuid << " is not enrolled and will be refused; plug it in and run "
+              << "'usb-backup-copier enroll --device /dev/sdX1'\n";
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "core/job.h"
 #include "core/outbox_mailer.h"
 #include "sys/curl_transport.h"
+#include "sys/directory_enrollment_store.h"
 #include "sys/directory_veeam_gate.h"
 #include "sys/flock_run_lock.h"
 #include "sys/libmount_mounter.h"
@@ -82,7 +83,8 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   // Stop requests must be seen from the very start: the unit may be stopped while waiting.
   SignalStop stop;
   notify_ready();
-  const auto config = load_config_or_report(inv.config_path);
+  std::vector<std::string> secret_warnings;
+  const auto config = load_config_or_report(inv.config_path, &secret_warnings);
   if (!config) {
     spdlog::error("The configuration '{}' has errors (listed above); no copy was made. "
                   "Fix them, check with 'usb-backup-copier check-config', then plug the disk in again",
@@ -110,10 +112,11 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
   CurlPinger pinger;
+  DirectoryEnrollmentStore enrollment(config->state_directory);
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
-              history, mailer, inhibitor, clock, stop, pinger};
+              history, mailer, inhibitor, clock, stop, pinger, enrollment};
 
-  Job job(*config, ports, JobContext{host_name(), process_id(), process_environment()});
+  Job job(*config, ports, JobContext{host_name(), process_id(), process_environment(), secret_warnings});
   const JobReport report = job.run(request);
   return exit_code(report);
 }

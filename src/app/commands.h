@@ -26,6 +26,7 @@ int cmd_status(const Invocation& inv);
 int cmd_serve(const Invocation& inv);
 int cmd_check_stale(const Invocation& inv);
 int cmd_prepare_disk(const Invocation& inv);
+int cmd_enroll(const Invocation& inv);
 
 // veeam-lock / veeam-unlock
 int cmd_veeam_lock(const Invocation& inv);

@@ -28,10 +28,13 @@ ConfigResult load_config(const std::string& path) {
   return result;
 }
 
-std::optional<Config> load_config_or_report(const std::string& path) {
+std::optional<Config> load_config_or_report(const std::string& path, std::vector<std::string>* secret_warnings) {
   ConfigResult result = load_config(path);
   for (const ConfigProblem& problem : result.problems) {
     std::cerr << format_problem(path, problem) << "\n";
+    if (secret_warnings && problem.severity == ConfigProblem::Severity::warning &&
+        (problem.key == "Mail.password" || problem.key == "Mail.password-file"))
+      secret_warnings->push_back(format_problem(path, problem));
   }
   if (result.has_errors()) return std::nullopt;
   return std::move(result.config);

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -11,7 +12,10 @@ namespace ubc {
 // Reads and validates the configuration file. Prints every problem to stderr as
 // `file:line: key: message` (warnings included); returns nullopt when there is an error.
 // Never prints a password.
-std::optional<Config> load_config_or_report(const std::string& path);
+// The warnings about secrets (a password other users can read) are also added to
+// *secret_warnings when given, for the run's report.
+std::optional<Config> load_config_or_report(const std::string& path,
+                                            std::vector<std::string>* secret_warnings = nullptr);
 
 // Reads and validates without printing.
 ConfigResult load_config(const std::string& path);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// usb-backup-copier: copy, verify, match, check-config, status, serve, check-stale,
-// prepare-disk.
+// usb-backup-copier: copy, verify, enroll, match, check-config, status, serve,
+// check-stale, prepare-disk.
 #include <iostream>
 
 #include "app/cli.h"
@@ -16,6 +16,9 @@ constexpr const char* kUsage =
     "                      copy the repository onto a whitelisted disk\n"
     "  verify (--device /dev/sdX1 | --uuid UUID)\n"
     "                      check the disk's files against its checksum manifest\n"
+    "  enroll (--device /dev/sdX1 | --list | --remove UUID)\n"
+    "                      mark a whitelisted disk as ours (a secret on the disk, its\n"
+    "                      hash on this server); list or forget enrolled disks\n"
     "  match UUID          exit 0 if UUID is whitelisted, 1 if not (silent)\n"
     "  check-config        validate the configuration; exit 78 on errors\n"
     "  status [--json]     running and queued copies, and every disk's last good copy,\n"
@@ -52,6 +55,7 @@ int dispatch(const ubc::Invocation& whole) {
   if (command == "serve") return ubc::cmd_serve(inv);
   if (command == "check-stale") return ubc::cmd_check_stale(inv);
   if (command == "prepare-disk") return ubc::cmd_prepare_disk(inv);
+  if (command == "enroll") return ubc::cmd_enroll(inv);
   return ubc::usage_error(inv.program, "unknown command '" + command + "'", kUsage);
 }
 

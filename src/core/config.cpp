@@ -187,12 +187,8 @@ void read_backup(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
               "a verification mode; write written (read back what this run wrote), all (read back "
               "every file) or none",
               c.verify);
-  bool enrollment = false;
-  if (r.read_bool("Backup", "require-enrollment", enrollment) && enrollment) {
-    r.error(r.find("Backup", "require-enrollment")->line, "Backup.require-enrollment",
-            "disk enrollment (`enroll`) does not exist in this version, so no disk could pass "
-            "the check; write `require-enrollment = no`");
-  }
+  r.read_bool("Backup", "require-enrollment", c.require_enrollment);
+  r.read_bool("Backup", "security-strict", c.security_strict);
 }
 
 void read_veeam(ConfigReader& r, Config& c, const ConfigEnvironment& env) {

@@ -48,7 +48,8 @@ struct Config {
   int veeam_lease_ttl_hours = 24;
   int stale_after_days = 8;
   int history_keep_days = 365;  // 0: keep every run
-  bool require_enrollment = false;
+  bool require_enrollment = false;  // refuse disks that cannot show their enrollment secret
+  bool security_strict = false;      // a readable password is an error, not a warning
   int max_delete_percent = 50;
   bool source_must_be_mountpoint = false;
   int wait_for_queue_minutes = 720;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The [Mail] section: where the copier's mails go and how it logs in to send them.
 #include <algorithm>
+#include <functional>
 
 #include "core/config_reader.h"
 #include "core/config_values.h"
@@ -11,6 +12,17 @@ namespace ubc {
 using config_values::has_space;
 
 namespace {
+
+// A password others can read: a warning, or with security-strict = yes an error, so that
+// the copier refuses to start (exit 78) until the file is private.
+std::function<void(int, std::string, std::string)> readable_secret(ConfigReader& r, const Config& c) {
+  return [&r, strict = c.security_strict](int line, std::string key, std::string message) {
+    if (strict)
+      r.error(line, std::move(key), std::move(message) + " (security-strict = yes)");
+    else
+      r.warning(line, std::move(key), std::move(message));
+  };
+}
 
 // username, password and password-file: never quoted in a message.
 void read_login(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
@@ -31,17 +43,17 @@ void read_login(ConfigReader& r, Config& c, const ConfigEnvironment& env) {
     } else {
       c.mail_password_file = *file;
       if ((*mode & 004U) != 0) {
-        r.warning(password_file->line, "Mail.password-file",
-                  quoted(*file) + " is readable by every user; `chmod 600 " + *file + "`");
+        readable_secret(r, c)(password_file->line, "Mail.password-file",
+                              quoted(*file) + " is readable by every user; `chmod 600 " + *file + "`");
       }
     }
   }
   if (!c.mail_password.empty()) {
     const auto mode = env.file_mode(c.path);
     if (mode && (*mode & 004U) != 0) {
-      r.warning(password->line, "Mail.password",
-                "this file holds the mail password and is readable by every user; `chmod 600 " +
-                    c.path + "`, or move the password to password-file");
+      readable_secret(r, c)(password->line, "Mail.password",
+                            "this file holds the mail password and is readable by every user; `chmod 600 " +
+                                c.path + "`, or move the password to password-file");
     }
   }
   const bool has_password = !c.mail_password.empty() || !c.mail_password_file.empty();

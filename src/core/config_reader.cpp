@@ -39,6 +39,7 @@ constexpr KeySpec kKeys[] = {
     {"Backup", "stale-after-days"},
     {"Backup", "history-keep-days"},
     {"Backup", "require-enrollment"},
+    {"Backup", "security-strict"},
     {"Backup", "max-delete-percent"},
     {"Backup", "source-must-be-mountpoint"},
     {"Backup", "wait-for-queue-minutes"},

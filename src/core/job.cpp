@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/job.h"
 
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "core/config_values.h"
 #include "core/disk_state.h"
 #include "core/format.h"
+#include "core/log_escape.h"
 #include "core/mail_compose.h"
 #include "core/monitoring_ping.h"
 #include "core/run_log.h"
@@ -69,8 +69,7 @@ Job::Job(const Config& config, Ports& ports, JobContext context)
   log_ = std::make_shared<spdlog::logger>("job", sinks.begin(), sinks.end());
   log_->set_level(config_.debug ? spdlog::level::debug : spdlog::level::info);
   // The shared sinks keep their own formats; only the run log gets its own.
-  run_log_->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-      "%Y-%m-%d %H:%M:%S %l: %v", spdlog::pattern_time_type::local));
+  run_log_->set_formatter(std::make_unique<EscapingFormatter>("%Y-%m-%d %H:%M:%S %l: %v"));
   log_->flush_on(spdlog::level::info);
 }
 
@@ -86,6 +85,7 @@ JobReport Job::run(const JobRequest& request) {
   status_.pid = context_.pid;
   status_.started_at = report_.started_at;
 
+  for (const auto& w : context_.config_warnings) warn(w);
   State state = State::identify;
   while (state != State::done) {
     if (state != State::identify && ports_.stop.stop_requested()) {

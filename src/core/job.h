@@ -43,6 +43,7 @@ struct JobContext {
   std::string host;
   int pid = 0;
   std::vector<std::string> environment;  // logged when `debug` is on
+  std::vector<std::string> config_warnings;  // the report's too (a password others can read)
 };
 
 class Job {
@@ -81,6 +82,9 @@ class Job {
   State verify();
   State finish();
   State check_disk();
+  // Right after mounting, before anything is written: nullopt when the disk may be copied to
+  // (job_enrollment.cpp).
+  std::optional<State> prove_enrollment();
 
   State stop(Outcome outcome, std::string reason, std::string advice = {});
   State stopped_from_outside();

@@ -8,6 +8,7 @@
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/job.h"
+#include "core/log_escape.h"
 #include "core/mail_compose.h"
 #include "core/metrics_textfile.h"
 #include "core/monitoring_ping.h"
@@ -196,8 +197,8 @@ void Job::conclude() {
   else if (sent.kept_in_outbox)
     log_->warn("The report mail was not sent ({}); it is kept and sent with the next run's mails", sent.error);
   else
-    log_->error("The report mail was not sent ({}) and could not be kept; here it is:\n{}", sent.error,
-                sent.unkept);
+    log_lines(*log_, spdlog::level::err,
+              "The report mail was not sent (" + sent.error + ") and could not be kept; here it is:", sent.unkept);
   status_.phase = Phase::done;
   if (disk_.uuid.empty()) return;  // no status file was ever written
   try {

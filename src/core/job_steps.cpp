@@ -7,6 +7,7 @@
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/job.h"
+#include "core/log_escape.h"
 #include "core/mail_compose.h"
 #include "core/text.h"
 #include "version.h"
@@ -51,6 +52,8 @@ Job::State Job::mount() {
   }
   undo_.push("unmount the disk", [this] { leave_disk(); });
   log_->info("Mounted {} ({}) at '{}' with {}", disk.devnode, *fstype, target, options);
+  if (!read_only)
+    if (const auto refused = prove_enrollment()) return *refused;
 
   std::optional<DiskState> previous;
   try {
@@ -229,7 +232,7 @@ Job::State Job::copy() {
     if (!sent.sent)
       warn("The start mail was not sent (" + sent.error + ")" +
            (sent.kept_in_outbox ? "; it is kept and sent with the next mails" : " and could not be kept"));
-    if (!sent.unkept.empty()) log_->error("The start mail that could not be kept:\n{}", sent.unkept);
+    if (!sent.unkept.empty()) log_lines(*log_, spdlog::level::err, "The start mail that could not be kept:", sent.unkept);
     if (ports_.stop.stop_requested()) return stopped_from_outside();
     const GateResult again = ports_.veeam.try_enter();
     if (again.entered) {

@@ -3,6 +3,7 @@
 
 #include "core/format.h"
 #include "core/json.h"
+#include "core/log_escape.h"
 #include "core/stale.h"
 #include "core/text.h"
 
@@ -80,7 +81,8 @@ std::string render_status_text(const Config& config, const StatusOverview& o) {
              (v.last_verification->action == "verify" ? "(verify)" : "(after a copy)") + ": " +
              verification_text(*v.last_verification->verification) + "\n";
   }
-  return out;
+  // Labels, reasons and file names came from disks, and this goes to a terminal.
+  return escape_each_line(out);
 }
 
 std::string render_status_json(const Config& config, const StatusOverview& o) {

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/log_escape.h"
+
 namespace ubc {
 
 bool stderr_is_journal() {
@@ -28,11 +30,11 @@ void setup_logging(const std::string& program) {
   std::shared_ptr<spdlog::logger> logger;
   if (stderr_is_journal()) {
     auto sink = std::make_shared<spdlog::sinks::systemd_sink_mt>(program);
-    sink->set_pattern("%v");
+    sink->set_formatter(std::make_unique<EscapingFormatter>("%v"));
     logger = std::make_shared<spdlog::logger>(program, sink);
   } else {
     auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    sink->set_pattern("%Y-%m-%d %H:%M:%S %^%l%$: %v");
+    sink->set_formatter(std::make_unique<EscapingFormatter>("%Y-%m-%d %H:%M:%S %^%l%$: %v"));
     logger = std::make_shared<spdlog::logger>(program, sink);
   }
   logger->set_level(spdlog::level::info);
@@ -43,7 +45,7 @@ void setup_logging(const std::string& program) {
 std::string add_log_file(const std::string& path) {
   try {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
-    sink->set_pattern("%Y-%m-%d %H:%M:%S [%P] %l: %v");
+    sink->set_formatter(std::make_unique<EscapingFormatter>("%Y-%m-%d %H:%M:%S [%P] %l: %v"));
     spdlog::default_logger()->sinks().push_back(sink);
     return {};
   } catch (const spdlog::spdlog_ex& e) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Where the log goes: the journal (no timestamps: journald adds its own) when stderr is the
-// journal stream, the console otherwise; plus log-file-path once the config is known.
+// journal stream, the console otherwise; plus log-file-path once the config is known. Every
+// sink escapes control characters in the message (core/log_escape.h).
 #pragma once
 
 #include <string>

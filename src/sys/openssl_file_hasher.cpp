@@ -13,6 +13,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "sys/unique_fd.h"
@@ -41,17 +42,6 @@ HashOutcome read_failed(int error) {
   return failed(HashOutcome::Kind::error, std::string("read: ") + std::strerror(error));
 }
 
-std::string to_hex(const unsigned char* digest, unsigned size) {
-  static const char digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned i = 0; i < size; ++i) {
-    hex += digits[digest[i] >> 4];
-    hex += digits[digest[i] & 0xf];
-  }
-  return hex;
-}
-
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new()) {
@@ -65,7 +55,7 @@ class Sha256 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned size = 0;
     if (EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1) return std::nullopt;
-    return to_hex(digest, size);
+    return lower_hex(digest, size);
   }
 
  private:
@@ -165,6 +155,25 @@ HashOutcome hash_file(const std::string& path, const KeepGoing& keep_going) {
 }
 
 }  // namespace
+
+std::string lower_hex(const unsigned char* bytes, std::size_t size) {
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    hex += digits[bytes[i] >> 4];
+    hex += digits[bytes[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("EVP_Digest (SHA-256) failed");
+  return lower_hex(digest, size);
+}
 
 HashOutcome OpensslFileHasher::hash_copy(const std::string& copy, const HashProgress& progress) {
   return hash_file(copy, progress);

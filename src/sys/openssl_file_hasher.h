@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+
 #include "ports/file_hasher.h"
 
 namespace ubc {
@@ -16,5 +20,12 @@ class OpensslFileHasher final : public FileHasher {
   CompareOutcome compare_and_hash(const std::string& source, const std::string& copy,
                                   const HashProgress& progress) override;
 };
+
+// The bytes as lower-case hex digits, two per byte.
+std::string lower_hex(const unsigned char* bytes, std::size_t size);
+
+// SHA-256 of data in memory, as 64 lower-case hex digits. Throws std::runtime_error if
+// OpenSSL fails.
+std::string sha256_hex(std::string_view data);
 
 }  // namespace ubc

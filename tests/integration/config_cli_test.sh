@@ -63,6 +63,7 @@ expect_in check_good out "Mount point:  $tmp/mnt"
 expect_in check_good out "Mail:         smtp.example.com:587 (starttls)"
 expect_in check_good out "Run lock:     $tmp/source/.usb-backup-copier.lock"
 expect_in check_good out "Restore points: 1: the disk's root mirrors the source"
+expect_in check_good out "warning: require-enrollment = no"
 expect_empty check_good err
 
 # restore-points: check-config says which disks can hold them.
@@ -74,6 +75,28 @@ expect_in check_points out "Restore points: 4 on ext4, xfs and btrfs disks; vfat
 sed -e 's/^backup-destination = .*/&\nrestore-points = 0/' "$good" >"$points"
 run check_no_points 78 --config "$points" check-config
 expect_in check_no_points out "Backup.restore-points"
+
+# check-config: with require-enrollment = yes it names the disks not enrolled yet (a record
+# under state-directory/enrolled/, as `enroll` writes it), and warns about none otherwise.
+enrolling="$tmp/enrolling.ini"
+mkdir -p "$tmp/state/enrolled"
+sed -e "s|^backup-destination = .*|&\nrequire-enrollment = yes\nstate-directory = $tmp/state|" "$good" >"$enrolling"
+chmod 600 "$enrolling"
+printf '{"uuid": "1a2b-3c4d", "label": "Offsite-1", "enrolled_at": 1764000000, "secret_sha256": "%s"}\n' \
+  "$(printf 'a%.0s' $(seq 64))" >"$tmp/state/enrolled/1a2b-3c4d.json"
+run check_enrolling 0 --config "$enrolling" check-config
+expect_in check_enrolling out "Enrollment:   required; 1 of 2 disks enrolled"
+expect_in check_enrolling out "warning: disk 0a1b2c3d-4e5f-6789-abcd-ef0123456789 is not enrolled and will be refused"
+if grep -q "1a2b-3c4d is not enrolled" "$tmp/check_enrolling.out"; then fail "check_enrolling: the enrolled disk is named"; else pass; fi
+run enroll_list 0 --config "$enrolling" enroll --list
+expect_in enroll_list out "1a2b-3c4d"
+expect_in enroll_list out "Offsite-1"
+run enroll_usage 2 --config "$enrolling" enroll
+expect_in enroll_usage err "usage: usb-backup-copier [--config PATH] enroll"
+run enroll_remove_unknown 1 --config "$enrolling" enroll --remove 0a1b2c3d-4e5f-6789-abcd-ef0123456789
+run enroll_remove 0 --config "$enrolling" enroll --remove 1A2B-3C4D
+run check_unenrolled 0 --config "$enrolling" check-config
+expect_in check_unenrolled out "Enrollment:   required; 0 of 2 disks enrolled"
 
 # check-config: every problem as file:line: key: message on stdout, exit 78.
 bad="$tmp/bad.ini"
@@ -168,7 +191,14 @@ else
   expect_in older out "Mount point:  /media/usb-backup"
   expect_in older out "Run lock:     /srv/veeam/.lock"
   expect_in older out "Veeam leases: /var/lock/veeam (coordination file /var/lock/veeam/coordination.lock)"
-  if grep -q 'warning' "$tmp/older.out"; then fail "older: warnings: $(grep warning "$tmp/older.out")"; else pass; fi
+  # Its one warning: disks need not prove they are ours (require-enrollment = no).
+  expect_in older out "Enrollment:   not required"
+  expect_in older out "warning: require-enrollment = no: any disk that claims a whitelisted UUID receives the backups"
+  if grep 'warning' "$tmp/older.out" | grep -qv 'require-enrollment = no'; then
+    fail "older: warnings: $(grep warning "$tmp/older.out")"
+  else
+    pass
+  fi
   expect_empty older err
 fi
 

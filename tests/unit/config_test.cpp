@@ -147,6 +147,55 @@ TEST(ConfigTest, TakesTheOlderScriptsWholeFileAsItsUsersWroteIt) {
   EXPECT_FALSE(c.debug);
 }
 
+TEST(ConfigTest, ReadsRequireEnrollmentAndSecurityStrict) {
+  const ConfigResult result = build_fixture("require_enrollment.ini");
+  ASSERT_TRUE(result.problems.empty()) << describe(result);
+  EXPECT_TRUE(result.config.require_enrollment);
+  EXPECT_TRUE(result.config.security_strict);
+}
+
+// A config with security-strict = yes whose last line (11) is the given [Mail] line.
+std::string strict_config(const std::string& password_line) {
+  return "[Backup]\n"
+         "filesystem-ids-and-notification-mail-addresses = 0a1b2c3d-4e5f-6789-abcd-ef0123456789\n"
+         "backup-source = /srv/veeam\n"
+         "backup-destination = /media/usb-backup-copier\n"
+         "security-strict = yes\n"
+         "[Mail]\n"
+         "to-mail-addresses-sysop = admin@example.com\n"
+         "from-mail-address = usb-backup@example.com\n"
+         "server = smtp.example.com\n"
+         "username = copier\n" +
+         password_line + "\n";
+}
+
+TEST(ConfigTest, RefusesAWorldReadablePasswordWithSecurityStrict) {
+  const std::string text = strict_config("password = Zebra-Quartz-77");
+  const ConfigResult strict = build_text("/etc/ubc/config.ini", text, prepared_machine(), 0644);
+  ASSERT_EQ(strict.problems.size(), 1U) << describe(strict);
+  const ConfigProblem& p = strict.problems[0];
+  EXPECT_EQ(p.severity, ConfigProblem::Severity::error);
+  EXPECT_EQ(p.line, 11);
+  EXPECT_EQ(p.key, "Mail.password");
+  EXPECT_TRUE(contains(p.message, "chmod 600 /etc/ubc/config.ini")) << p.message;
+  EXPECT_TRUE(contains(p.message, "security-strict = yes")) << p.message;
+  EXPECT_FALSE(contains(p.message, "Zebra-Quartz-77")) << p.message;
+  // Private, the same file passes.
+  EXPECT_TRUE(build_text("/etc/ubc/config.ini", text, prepared_machine(), 0600).problems.empty());
+}
+
+TEST(ConfigTest, RefusesAWorldReadablePasswordFileWithSecurityStrict) {
+  FakeConfigEnvironment env = prepared_machine();
+  env.file("/etc/ubc/smtp-password", 0644);
+  const ConfigResult strict =
+      build_text("/etc/ubc/config.ini", strict_config("password-file = /etc/ubc/smtp-password"), env, 0600);
+  ASSERT_EQ(strict.problems.size(), 1U) << describe(strict);
+  EXPECT_EQ(strict.problems[0].severity, ConfigProblem::Severity::error);
+  EXPECT_EQ(strict.problems[0].line, 11);
+  EXPECT_EQ(strict.problems[0].key, "Mail.password-file");
+  EXPECT_TRUE(contains(strict.problems[0].message, "chmod 600 /etc/ubc/smtp-password"));
+}
+
 TEST(ConfigTest, WarnsWithoutQuotingItWhenTheFileWithThePasswordIsWorldReadable) {
   const ConfigResult result = build_fixture("legacy.ini", prepared_machine(), 0644);
   EXPECT_FALSE(result.has_errors()) << describe(result);
@@ -229,9 +278,6 @@ INSTANTIATE_TEST_SUITE_P(
         MistakeCase{"error_veeam_lockfile_mismatch.ini", 6, "Backup.veeam-lockfile-path",
                     "'/var/lock/veeam/coordination.lock' is not in the lease directory "
                     "veeam-lockfiles = '/var/lib/usb-backup-copier/veeam' (line 14)"},
-        MistakeCase{"error_require_enrollment.ini", 6, "Backup.require-enrollment",
-                    "does not exist in this version, so no disk could pass the check; write "
-                    "`require-enrollment = no`"},
         MistakeCase{"error_excludes_missing.ini", 6, "Backup.rsync-excludes-file",
                     "'/etc/usb-backup-copier/excludes' does not exist or is not a file; create it"},
         MistakeCase{"error_ca_file_missing.ini", 11, "Mail.ca-file",
@@ -391,6 +437,7 @@ TEST(ConfigTemplateTest, DocumentsEveryKeyWithAValidDefault) {
                                           "Backup.stale-after-days",
                                           "Backup.history-keep-days",
                                           "Backup.require-enrollment",
+                                          "Backup.security-strict",
                                           "Backup.max-delete-percent",
                                           "Backup.source-must-be-mountpoint",
                                           "Backup.wait-for-queue-minutes",

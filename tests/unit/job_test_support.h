@@ -13,6 +13,7 @@
 #include "core/job.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_device_finder.h"
+#include "fakes/fake_enrollment_store.h"
 #include "fakes/fake_file_hasher.h"
 #include "fakes/fake_file_system.h"
 #include "fakes/fake_mounter.h"
@@ -64,6 +65,7 @@ class JobTest : public ::testing::Test {
   FakeHistory history_;
   FakeMailer mailer_;
   FakeInhibitor inhibitor_;
+  FakeEnrollmentStore enrollment_;
   std::unique_ptr<Ports> ports_;
 };
 

@@ -193,6 +193,11 @@ void CopyFixture::start_smtp() {
   SmtpServerOptions o;
   o.port = smtp_port_;
   o.silent = options_.silent_smtp;
+  if (!options_.smtp_username.empty()) {
+    o.username = options_.smtp_username;
+    o.password = options_.smtp_password;
+    o.auth_without_tls = true;
+  }
   if (options_.starttls) {
     o.cert_file = certificates_.cert_file;
     o.key_file = certificates_.key_file;
@@ -225,6 +230,10 @@ void CopyFixture::write_config(const std::vector<std::string>& extra_backup_line
       {"security", options_.starttls ? "starttls" : "none"},
   };
   if (options_.starttls) mail.emplace_back("ca-file", certificates_.ca_file);
+  if (!options_.smtp_username.empty()) {
+    mail.emplace_back("username", options_.smtp_username);
+    mail.emplace_back("password", options_.smtp_password);
+  }
   merge(backup, options_.backup_lines);
   merge(backup, extra_backup_lines);
   merge(mail, options_.mail_lines);

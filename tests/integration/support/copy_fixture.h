@@ -243,6 +243,9 @@ struct CopyFixtureOptions {
   bool start_smtp = true;       // start an SmtpServer and point [Mail] at it
   bool starttls = false;        // SMTP server with STARTTLS and a test CA (config ca-file)
   bool silent_smtp = false;     // a server that accepts connections and never answers
+  // Set: the server requires AUTH (also without TLS) with these, and [Mail] logs in with them.
+  std::string smtp_username{};
+  std::string smtp_password{};
   // Extra `key = value` lines for [Backup] / [Mail]. A key the fixture already writes is
   // replaced (the config refuses a key set twice), any other is appended.
   std::vector<std::string> backup_lines{};
