@@ -10,6 +10,7 @@
 #include "core/exit_codes.h"
 #include "core/job.h"
 #include "core/outbox_mailer.h"
+#include "sys/cryptsetup_volumes.h"
 #include "sys/curl_transport.h"
 #include "sys/directory_veeam_gate.h"
 #include "sys/flock_run_lock.h"
@@ -110,8 +111,9 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
   CurlPinger pinger;
+  CryptsetupVolumes volumes;
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
-              history, mailer, inhibitor, clock, stop, pinger};
+              history, mailer, inhibitor, clock, stop, pinger, volumes};
 
   Job job(*config, ports, JobContext{host_name(), process_id(), process_environment()});
   const JobReport report = job.run(request);

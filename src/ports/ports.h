@@ -5,6 +5,7 @@
 
 #include "ports/clock.h"
 #include "ports/device_finder.h"
+#include "ports/encrypted_volumes.h"
 #include "ports/file_hasher.h"
 #include "ports/file_system.h"
 #include "ports/history.h"
@@ -35,6 +36,7 @@ struct Ports {
   Clock& clock;
   StopSignal& stop;
   Pinger& pinger;
+  EncryptedVolumes& volumes;
 };
 
 }  // namespace ubc
