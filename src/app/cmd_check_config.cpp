@@ -10,9 +10,13 @@
 #include "app/load_config.h"
 #include "core/config.h"
 #include "core/exit_codes.h"
+#include "core/encrypted_disk.h"
 #include "core/restore_points.h"
 #include "core/text.h"
+#include "sys/cryptsetup_volumes.h"
 #include "sys/directory_enrollment_store.h"
+#include "sys/posix_file_system.h"
+#include "sys/udev_device_finder.h"
 
 namespace ubc {
 namespace {
@@ -82,13 +86,49 @@ void print_enrollment(const Config& c) {
               << "'usb-backup-copier enroll --device /dev/sdX1'\n";
 }
 
+// Encrypted disks are opened with key files beside the configuration: each must be root's
+// alone, and a whitelisted LUKS disk that is plugged in now must have one.
+std::vector<ConfigProblem> key_problems(const Config& c) {
+  std::vector<ConfigProblem> problems;
+  const auto warn = [&](std::string message) {
+    problems.push_back(ConfigProblem{ConfigProblem::Severity::warning, 0, "keys", std::move(message)});
+  };
+  PosixFileSystem fs;
+  const std::string dir = key_directory(c);
+  if (fs.kind(dir) == PathKind::directory) {
+    for (const std::string& name : fs.list_entries(dir)) {
+      if (name.size() < 5 || name.compare(name.size() - 4, 4, ".key") != 0) continue;
+      try {
+        (void)read_key_file(dir + "/" + name);
+      } catch (const VolumeError& e) {
+        warn(std::string(e.what()) + "; the copier refuses to use it");
+      }
+    }
+  }
+  try {
+    for (const BlockDevice& device : UdevDeviceFinder().all()) {
+      if (device.fstype != kLuksFsType || c.find_disk(device.uuid) == nullptr) continue;
+      const auto key = key_file_path(c, device.uuid);
+      if (key && fs.kind(*key) == PathKind::missing)
+        warn("the encrypted disk " + device.uuid + " on " + device.devnode + " has no key file '" + *key +
+             "'; copy its key file there (from the backup of the keys directory) or the copy will be refused");
+    }
+  } catch (const std::exception& e) {
+    warn(std::string("cannot list the plugged-in disks to check their key files: ") + e.what());
+  }
+  return problems;
+}
+
 }  // namespace
 
 int cmd_check_config(const Invocation& inv) {
   if (!inv.args.empty()) {
     return usage_error(inv.program, "check-config takes no arguments", kUsage);
   }
-  const ConfigResult result = load_config(inv.config_path);
+  ConfigResult result = load_config(inv.config_path);
+  if (!result.has_errors()) {
+    for (ConfigProblem& problem : key_problems(result.config)) result.problems.push_back(std::move(problem));
+  }
   std::size_t errors = 0;
   std::size_t warnings = 0;
   for (const ConfigProblem& problem : result.problems) {

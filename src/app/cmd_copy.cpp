@@ -10,6 +10,7 @@
 #include "core/exit_codes.h"
 #include "core/job.h"
 #include "core/outbox_mailer.h"
+#include "sys/cryptsetup_volumes.h"
 #include "sys/curl_transport.h"
 #include "sys/directory_enrollment_store.h"
 #include "sys/directory_veeam_gate.h"
@@ -113,8 +114,9 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
   CurlPinger pinger;
   DirectoryEnrollmentStore enrollment(config->state_directory);
+  CryptsetupVolumes volumes;
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,
-              history, mailer, inhibitor, clock, stop, pinger, enrollment};
+              history, mailer, inhibitor, clock, stop, pinger, enrollment, volumes};
 
   Job job(*config, ports, JobContext{host_name(), process_id(), process_environment(), secret_warnings});
   const JobReport report = job.run(request);

@@ -16,11 +16,14 @@
 #include "core/format.h"
 #include "core/prepare_disk.h"
 #include "core/text.h"
+#include "core/encrypted_disk.h"
 #include "sys/block_disk.h"
+#include "sys/cryptsetup_volumes.h"
 #include "sys/fd_io.h"
 #include "sys/ini_file.h"
 #include "sys/posix_file_system.h"
 #include "sys/posix_process_runner.h"
+#include "sys/process_info.h"
 #include "sys/real_config_environment.h"
 #include "sys/udev_device_finder.h"
 
@@ -30,11 +33,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: usb-backup-copier [--config PATH] prepare-disk --device /dev/sdX\n"
-    "                         [--fs ext4|xfs] [--label NAME] [--yes]\n"
+    "                         [--encrypt] [--fs ext4|xfs] [--label NAME] [--yes]\n"
     "  Erases the whole disk: one GPT partition, a filesystem, the copier's directory,\n"
     "  and its UUID added to the whitelist. Without --yes it asks to type the disk's\n"
     "  model and size back. A disk that is not removable must be named by\n"
-    "  /dev/disk/by-id/....\n";
+    "  /dev/disk/by-id/.... --encrypt: LUKS2 opened by a key file in the keys\n"
+    "  directory, plus a recovery passphrase (the next line of stdin when it is not\n"
+    "  a terminal, else one is made and shown once).\n";
 
 constexpr const char* kPartitionName = "usb-backup-copier";
 
@@ -125,8 +130,72 @@ bool whitelist(const std::string& config_path, const std::string& uuid, std::str
   return true;
 }
 
+// The recovery passphrase: the next line of stdin when a program or a file feeds it, else a
+// new one that is shown once.
+struct Passphrase {
+  std::string text;
+  bool generated = false;
+};
+
+std::optional<Passphrase> read_or_make_passphrase() {
+  if (!stdin_is_terminal()) {
+    std::string line;
+    if (std::getline(std::cin, line) && !line.empty()) {
+      if (const auto problem = passphrase_problem(line)) {
+        std::cerr << "usb-backup-copier: prepare-disk: " << *problem << "; nothing was changed.\n";
+        return std::nullopt;
+      }
+      return Passphrase{line, false};
+    }
+  }
+  return Passphrase{recovery_passphrase(random_bytes(25)), true};
+}
+
+// The LUKS2 container on `partition`, its key file written and the container open while this
+// lives; closed on the way out whatever happens.
+class NewContainer {
+ public:
+  NewContainer(const Config& config, const std::string& partition, const std::string& label,
+               const std::string& passphrase) {
+    const std::string key = random_bytes(64);
+    uuid_ = format_luks2(partition, key, passphrase, label);
+    const auto key_path = key_file_path(config, uuid_);
+    name_ = mapping_name(uuid_).value_or("");
+    if (!key_path || name_.empty()) throw std::runtime_error("the new container's UUID " + quoted(uuid_) + " is not a UUID");
+    PosixFileSystem().make_directories(key_directory(config), 0700);
+    write_file_atomic(*key_path, *key_path + ".tmp", key, 0600, true);
+    key_path_ = *key_path;
+    devnode_ = volumes_.open(partition, name_, key_path_).devnode;
+  }
+  ~NewContainer() {
+    try {
+      (void)volumes_.close(name_);
+    } catch (const std::exception& e) {
+      std::cerr << "usb-backup-copier: prepare-disk: closing " << devnode_ << ": " << e.what() << "\n";
+    }
+  }
+  NewContainer(const NewContainer&) = delete;
+  NewContainer& operator=(const NewContainer&) = delete;
+  const std::string& uuid() const { return uuid_; }
+  const std::string& devnode() const { return devnode_; }
+  const std::string& key_path() const { return key_path_; }
+
+ private:
+  CryptsetupVolumes volumes_;
+  std::string uuid_, name_, key_path_, devnode_;
+};
+
+void make_filesystem(const std::string& device, const std::string& fstype, const std::string& label) {
+  std::cout << "Making an " << fstype << " filesystem on " << device << "\n";
+  run_or_throw(fstype == "xfs"
+                   ? std::vector<std::string>{mkfs_program(fstype), "-q", "-f", "-L", label, device}
+                   : std::vector<std::string>{mkfs_program(fstype), "-q", "-F", "-L", label, device});
+  TemporaryMount mount(device, fstype);
+  PosixFileSystem().make_directories(mount.path() + "/.usb-backup-copier", 0700);
+}
+
 int prepare(const Config& config, const std::string& config_path, const std::string& device,
-            const std::string& fstype, const std::string& label, bool yes) {
+            const std::string& fstype, const std::string& label, bool yes, bool encrypt) {
   const DiskFacts disk = read_disk_facts(device);
   std::vector<DiskUse> uses;
   if (disk.is_block_device && !disk.is_partition) uses = read_disk_uses(disk, config.backup_source);
@@ -137,7 +206,8 @@ int prepare(const Config& config, const std::string& config_path, const std::str
   const std::string phrase = confirmation_phrase(disk);
   std::cout << "This ERASES everything on " << disk.devnode << " (" << phrase
             << (disk.partitions.empty() ? "" : ", partitions " + join(disk.partitions, " "))
-            << ") and makes it a rotation disk: a GPT with one partition, " << fstype
+            << ") and makes it a rotation disk: a GPT with one partition, "
+            << (encrypt ? "LUKS2, " : "") << fstype
             << " labelled " << quoted(label) << ".\n";
   if (!yes) {
     std::cout << "Type the disk's model and size to confirm (" << phrase << "): " << std::flush;
@@ -149,28 +219,42 @@ int prepare(const Config& config, const std::string& config_path, const std::str
       return kExitFailed;
     }
   }
+  std::optional<Passphrase> passphrase;
+  if (encrypt && !(passphrase = read_or_make_passphrase())) return kExitFailed;
 
   for (const std::string& partition : disk.partitions) run_or_throw({"wipefs", "--all", "--quiet", partition});
   std::cout << "Writing a new partition table on " << disk.devnode << "\n";
   write_single_partition_gpt(disk.devnode, kPartitionName);
   const std::string partition = new_partition(disk.devnode);
-  std::cout << "Making an " << fstype << " filesystem on " << partition << "\n";
-  run_or_throw(fstype == "xfs"
-                   ? std::vector<std::string>{mkfs_program(fstype), "-q", "-f", "-L", label, partition}
-                   : std::vector<std::string>{mkfs_program(fstype), "-q", "-F", "-L", label, partition});
+  std::string uuid;
+  if (encrypt) {
+    std::cout << "Encrypting " << partition << " (LUKS2, argon2id: this takes some seconds)\n";
+    NewContainer container(config, partition, label, passphrase->text);
+    make_filesystem(container.devnode(), fstype, label);
+    uuid = container.uuid();
+    std::cout << "Key file: " << container.key_path()
+              << " (back the keys directory up apart from the disks: without it or the recovery "
+                 "passphrase the disk cannot be read)\n";
+    if (passphrase->generated) {
+      std::cout << "\nRecovery passphrase -- WRITE THIS DOWN and keep it apart from the disk; it is "
+                   "shown only now:\n\n    "
+                << passphrase->text << "\n\n";
+    }
+  } else {
+    make_filesystem(partition, fstype, label);
+  }
   // udev learns of the new filesystem from a change event; ask for one and wait for it.
   run_or_throw({"udevadm", "trigger", "--action=change", "--settle", partition});
   const auto found = UdevDeviceFinder().by_devnode(partition);
   if (!found || found->uuid.empty())
     throw std::runtime_error("udev reports no filesystem UUID on " + quoted(partition));
-  const std::string uuid = found->uuid;
-  {
-    TemporaryMount mount(partition, fstype);
-    PosixFileSystem().make_directories(mount.path() + "/.usb-backup-copier", 0700);
-  }
+  if (!uuid.empty() && !iequals(uuid, found->uuid))
+    throw std::runtime_error("udev reports UUID " + found->uuid + " on " + quoted(partition) +
+                             " instead of the container's " + uuid);
+  uuid = found->uuid;
 
-  std::cout << "Disk ready: " << partition << ", " << fstype << ", label " << quoted(label)
-            << ", UUID " << uuid << "\n";
+  std::cout << "Disk ready: " << partition << (encrypt ? ", LUKS2 with " : ", ") << fstype
+            << ", label " << quoted(label) << ", UUID " << uuid << "\n";
   if (config.find_disk(uuid) != nullptr) {
     std::cout << "It is already whitelisted in " << config_path << ".\n";
     return kExitOk;
@@ -195,12 +279,7 @@ int cmd_prepare_disk(const Invocation& inv) {
   const auto fs_option = take_option(args, "--fs", error);
   const auto label_option = take_option(args, "--label", error);
   const bool yes = take_flag(args, "--yes");
-  if (take_flag(args, "--encrypt")) {
-    return usage_error(inv.program,
-                       "--encrypt: encrypted disks are not available in this version; prepare "
-                       "the disk without it",
-                       kUsage);
-  }
+  const bool encrypt = take_flag(args, "--encrypt");
   if (!error.empty()) return usage_error(inv.program, error, kUsage);
   if (!args.empty()) return usage_error(inv.program, "unexpected argument '" + args.front() + "'", kUsage);
   if (!device) return usage_error(inv.program, "prepare-disk needs --device", kUsage);
@@ -218,7 +297,7 @@ int cmd_prepare_disk(const Invocation& inv) {
     return kExitConfig;
   }
   try {
-    return prepare(*config, inv.config_path, *device, fstype, label, yes);
+    return prepare(*config, inv.config_path, *device, fstype, label, yes, encrypt);
   } catch (const std::exception& e) {
     std::cerr << "usb-backup-copier: prepare-disk: " << e.what()
               << ". The disk may now be partly prepared; run prepare-disk on it again.\n";

@@ -74,6 +74,8 @@ class Job {
   State wait_for_veeam();
   State check_source();
   State mount();
+  // An encrypted disk: opens its container and mounts what is inside (job_encrypted.cpp).
+  std::optional<State> open_encrypted();
   State lock();
   State estimate(const JobRequest& request);
   State check_space();

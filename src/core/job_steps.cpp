@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "core/disk_state.h"
+#include "core/encrypted_disk.h"
 #include "core/format.h"
 #include "core/job.h"
 #include "core/log_escape.h"
@@ -21,6 +22,9 @@ constexpr const char* kReleaseInhibitor = "release the shutdown inhibitor";
 }  // namespace
 
 Job::State Job::mount() {
+  if (disk_.fstype == kLuksFsType) {
+    if (const auto stopped = open_encrypted()) return *stopped;
+  }
   const std::string& target = config_.backup_destination;
   const auto& disk = disk_;
   const auto fstype = kernel_fstype(disk.fstype);

@@ -135,4 +135,33 @@ std::optional<std::string> add_disk_to_config_text(std::string_view text,
   return out;
 }
 
+std::string recovery_passphrase(std::string_view random) {
+  // Crockford's base32: no I, L, O or U, so nothing reads as another character.
+  static constexpr std::string_view kBits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  std::size_t next = 0;
+  for (int i = 0; i < 40; ++i) {
+    if (bits < 5) {
+      if (next == random.size()) break;
+      buffer = (buffer << 8) | static_cast<unsigned char>(random[next++]);
+      bits += 8;
+    }
+    const std::uint32_t value = (buffer >> (bits - 5)) & 31u;
+    bits -= 5;
+    if (i > 0 && i % 5 == 0) out.push_back('-');
+    out.push_back(kBits[value]);
+  }
+  return out;
+}
+
+std::optional<std::string> passphrase_problem(std::string_view passphrase) {
+  if (passphrase.size() < 16)
+    return "the recovery passphrase has " + std::to_string(passphrase.size()) +
+           " characters; use at least 16, or let prepare-disk make one (run it from a terminal)";
+  if (passphrase.size() > 512) return "the recovery passphrase is longer than 512 characters";
+  return std::nullopt;
+}
+
 }  // namespace ubc

@@ -69,4 +69,11 @@ std::optional<std::string> add_disk_to_config_text(std::string_view text,
                                                    const DiskListEntry& entry,
                                                    std::string_view uuid);
 
+// A recovery passphrase a person can copy from paper: 8 groups of 5 characters of
+// Crockford's base32 (no I, L, O, U), 5 bits each -- 200 bits from `random`, which must
+// hold at least 25 bytes (fewer give a shorter passphrase).
+std::string recovery_passphrase(std::string_view random);
+// nullopt if a passphrase typed by the admin is acceptable; else what is wrong with it.
+std::optional<std::string> passphrase_problem(std::string_view passphrase);
+
 }  // namespace ubc

@@ -5,6 +5,7 @@
 
 #include "ports/clock.h"
 #include "ports/device_finder.h"
+#include "ports/encrypted_volumes.h"
 #include "ports/enrollment_store.h"
 #include "ports/file_hasher.h"
 #include "ports/file_system.h"
@@ -37,6 +38,7 @@ struct Ports {
   StopSignal& stop;
   Pinger& pinger;
   EnrollmentStore& enrollment;
+  EncryptedVolumes& volumes;
 };
 
 }  // namespace ubc

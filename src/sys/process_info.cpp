@@ -26,4 +26,6 @@ std::vector<std::string> process_environment() {
 
 void notify_ready() { (void)sd_notify(0, "READY=1"); }
 
+bool stdin_is_terminal() { return ::isatty(0) == 1; }
+
 }  // namespace ubc

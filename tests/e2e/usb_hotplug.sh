@@ -10,7 +10,11 @@
 #   4. the first disk plugged in again: a new run succeeds;
 #   5. a vfat and an exFAT disk (drivers this build machine's kernel lacks) copied whole;
 #   6. a sparse file over 4 GiB in the source: the vfat disk refuses it before anything is
-#      written, and the mail names the file.
+#      written, and the mail names the file;
+#   7. a blank disk made an encrypted rotation disk by `prepare-disk --encrypt`: pulled out
+#      mid-copy (unit stopped, mapping gone, run recorded), copied whole through the LUKS
+#      mapping (closed afterwards, no plaintext on the raw device, readable with the
+#      recovery passphrase), and refused untouched with a wrong key file.
 # The guest image is cached in $UBC_E2E_CACHE (default /var/cache/usb-backup-copier-e2e),
 # keyed on its packages and the scripts that build it; the .deb is built from the source
 # tree and installed into a per-run overlay of that image. Run logs stay in
@@ -38,7 +42,7 @@ e2e_require_tool python3 python3
   e2e_fail "debian-archive-keyring is missing: debootstrap cannot check the archive"
 
 E2E_CACHE=${UBC_E2E_CACHE:-/var/cache/usb-backup-copier-e2e}
-# The guest's whole run (boot, six scenarios with five full copies): about 10 minutes under
+# The guest's whole run (boot, seven scenarios with six full copies): about 13 minutes under
 # TCG on a quiet machine, half as much again when the host is busy. Only a safety net.
 E2E_GUEST_TIMEOUT=${UBC_E2E_GUEST_TIMEOUT:-1500}
 run=$UBC_BINARY_DIR/e2e-run/usb_hotplug
@@ -104,6 +108,7 @@ make_usb_disk "$run/usb-b.img" "$uuid_b" E2E-B
 make_usb_disk "$run/usb-c.img" "$uuid_c" E2E-C
 make_usb_disk "$run/usb-vfat.img" "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" E2E-VFAT vfat
 make_usb_disk "$run/usb-exfat.img" - E2E-EXFAT exfat
+truncate -s 1G "$run/usb-l.img"  # blank: prepare-disk makes it a rotation disk in the guest
 uuid_vfat=$(part_uuid "$run/usb-vfat.img")
 uuid_exfat=$(part_uuid "$run/usb-exfat.img")
 [ -n "$uuid_vfat" ] && [ -n "$uuid_exfat" ] || e2e_fail "blkid found no UUID on the FAT disk images"
@@ -167,7 +172,8 @@ driver_rc=0
 python3 "$E2E_DIR/lib/vm_driver.py" --qmp "$run/qmp.sock" --share "$share" \
   --qemu-pid "$qemu_pid" --timeout "$E2E_GUEST_TIMEOUT" \
   --disk "a=$run/usb-a.img" --disk "b=$run/usb-b.img" --disk "c=$run/usb-c.img" \
-  --disk "vfat=$run/usb-vfat.img" --disk "exfat=$run/usb-exfat.img" || driver_rc=$?
+  --disk "vfat=$run/usb-vfat.img" --disk "exfat=$run/usb-exfat.img" \
+  --disk "l=$run/usb-l.img" || driver_rc=$?
 for _ in $(seq 60); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
 if kill -0 "$qemu_pid" 2>/dev/null; then
   kill "$qemu_pid"

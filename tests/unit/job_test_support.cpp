@@ -88,7 +88,7 @@ JobTest::JobTest() {
   fs_.dirs_.insert(kMount);
   fs_.space_[kMount] = SpaceInfo{100ULL << 30, 200ULL << 30};
   ports_ = std::make_unique<Ports>(Ports{devices_, mounter_, run_lock_, slots_, veeam_, processes_, fs_, hasher_, status_,
-                                         history_, mailer_, inhibitor_, clock_, stop_, pinger_, enrollment_});
+                                         history_, mailer_, inhibitor_, clock_, stop_, pinger_, enrollment_, volumes_});
 }
 
 JobReport JobTest::run_job(JobRequest request) {

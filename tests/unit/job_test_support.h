@@ -17,6 +17,7 @@
 #include "fakes/fake_file_hasher.h"
 #include "fakes/fake_file_system.h"
 #include "fakes/fake_mounter.h"
+#include "fakes/fake_encrypted_volumes.h"
 #include "fakes/fake_pinger.h"
 #include "fakes/fake_process_runner.h"
 #include "fakes/fake_recorders.h"
@@ -53,6 +54,7 @@ class JobTest : public ::testing::Test {
   FakeClock clock_;
   FakeStopSignal stop_;
   FakePinger pinger_;
+  FakeEncryptedVolumes volumes_;
   FakeDeviceFinder devices_;
   FakeFileSystem fs_;
   FakeMounter mounter_{fs_};

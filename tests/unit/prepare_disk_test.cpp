@@ -160,5 +160,23 @@ TEST(PrepareDiskWhitelist, AnEntryBeyondTheTextIsRefused) {
   EXPECT_EQ(add_disk_to_config_text("[Backup]\n", DiskListEntry{0, "x"}, "5555-6666"), std::nullopt);
 }
 
+TEST(PrepareDiskPassphrase, EightGroupsOfFiveFromTwoHundredBits) {
+  const std::string zeros(25, '\0');
+  EXPECT_EQ(recovery_passphrase(zeros), "00000-00000-00000-00000-00000-00000-00000-00000");
+  const std::string ones(25, '\xff');
+  EXPECT_EQ(recovery_passphrase(ones), "ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ");
+  // 00001 00010 00011 ... 11111 00000: the alphabet in order, 32 characters from 20 bytes.
+  const std::string counting("\x08\x86\x42\x98\xe8\x4a\x96\xc6\xb9\xf0\x8c\xa7\x4a\xda\xf8\xce\xb7\xce\xfb\xe0", 20);
+  EXPECT_EQ(recovery_passphrase(counting), "12345-6789A-BCDEF-GHJKM-NPQRS-TVWXY-Z0");
+  for (const char c : recovery_passphrase(std::string(25, '\x5a')))
+    EXPECT_TRUE(std::string("0123456789ABCDEFGHJKMNPQRSTVWXYZ-").find(c) != std::string::npos) << c;
+}
+
+TEST(PrepareDiskPassphrase, ATypedOneNeedsSixteenCharacters) {
+  EXPECT_THAT(passphrase_problem("short one").value_or(""), HasSubstr("at least 16"));
+  EXPECT_EQ(passphrase_problem("e2e recovery passphrase, long enough"), std::nullopt);
+  EXPECT_TRUE(passphrase_problem(std::string(513, 'x')));
+}
+
 }  // namespace
 }  // namespace ubc::test

@@ -10,7 +10,7 @@
 E2E_SUITE=bookworm
 # dbus: without it logind (the copier's inhibitor lock) does not run.
 E2E_BASE_PACKAGES=(systemd-sysv udev dbus kmod util-linux mount e2fsprogs rsync
-  linux-image-amd64 initramfs-tools python3-aiosmtpd sqlite3 procps)
+  linux-image-amd64 initramfs-tools python3-aiosmtpd sqlite3 procps cryptsetup-bin)
 # The repository the copier mirrors: big files, so that a disk can be pulled out while
 # rsync is busy, plus a few small ones.
 E2E_SOURCE_BIG_FILES=6

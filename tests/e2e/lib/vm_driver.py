@@ -96,7 +96,9 @@ class Disks:
         node, dev = f"node-{name}-{self.count}", f"usb-{name}-{self.count}"
         self.qmp.execute("blockdev-add", driver="raw", **{"node-name": node},
                          file={"driver": "file", "filename": self.images[name]})
-        self.qmp.execute("device_add", driver="usb-storage", bus="xhci.0", drive=node, id=dev)
+        # The serial names the disk under /dev/disk/by-id in the guest (usb-..._E2E-NAME-0:0).
+        self.qmp.execute("device_add", driver="usb-storage", bus="xhci.0", drive=node, id=dev,
+                         serial=f"E2E-{name.upper()}")
         self.plugged[name] = (node, dev)
 
     def unplug(self, name):
