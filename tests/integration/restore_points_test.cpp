@@ -143,7 +143,7 @@ TEST_P(RestorePoints, ThreeRunsMakeThreePointsThatShareTheirUnchangedFiles) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Filesystems, RestorePoints, ::testing::Values("ext4", "xfs", "btrfs"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 TEST(RestorePointsStop, SigtermMidCopyLeavesEveryEarlierPointAndLatestAsTheyWere) {
   CopyFixture f(with_points("ext4", 3, 200));
@@ -225,7 +225,9 @@ TEST(RestorePointsSpace, TheOldestGoesToMakeRoomButNeverTheNewestAndATooBigCopyT
     make_file(f.source() + "/Nightly.vbk", s << 20, run + 1);
     const CopierResult r = f.copy();
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    if (run == 2) EXPECT_THAT(r.output, HasSubstr("Deleted the oldest restore point"));
+    if (run == 2) {
+      EXPECT_THAT(r.output, HasSubstr("Deleted the oldest restore point"));
+    }
     DiskView view(f.disk());
     created.push_back(point_names(view.path()).back());
   }
