@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 namespace ubc {
 
@@ -31,8 +32,22 @@ std::string format_bytes(std::uint64_t bytes) {
 }
 
 std::string format_rate(double bytes_per_second) {
-  if (bytes_per_second < 0) bytes_per_second = 0;
-  return format_bytes(static_cast<std::uint64_t>(bytes_per_second)) + "/s";
+  return format_bytes(saturate_to_u64(bytes_per_second)) + "/s";
+}
+
+std::uint64_t saturate_to_u64(double value) {
+  // 2^64 is exactly representable; every double below it converts without overflow.
+  constexpr double kLimit = 18446744073709551616.0;
+  if (!(value > 0)) return 0;  // NaN too
+  if (value >= kLimit) return std::numeric_limits<std::uint64_t>::max();
+  return static_cast<std::uint64_t>(value);
+}
+
+std::int64_t saturate_to_i64(double value) {
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  if (!(value > 0)) return 0;
+  if (value >= kLimit) return std::numeric_limits<std::int64_t>::max();
+  return static_cast<std::int64_t>(value);
 }
 
 std::string format_duration(std::int64_t seconds) {

@@ -20,4 +20,10 @@ std::string format_utc(std::int64_t unix_seconds);
 // gmtime() it cannot fail, whatever a hostile state file says the time was.
 std::tm utc_tm(std::int64_t unix_seconds);
 
+// A double as a whole number, saturating: NaN and negatives are 0, values past the type's
+// range are its maximum. Converting such a value with static_cast is undefined behaviour, and
+// rates and estimates come from figures a state file or rsync may make absurd.
+std::uint64_t saturate_to_u64(double value);
+std::int64_t saturate_to_i64(double value);
+
 }  // namespace ubc

@@ -224,7 +224,7 @@ Job::State Job::copy() {
     warn("Could not read the run history (" + std::string(error.what()) +
          "); the copy goes on without it. Check the database, or move it away to start a new one");
   }
-  if (rate) report_.estimated_seconds = static_cast<std::int64_t>(static_cast<double>(e.bytes_to_copy) / *rate);
+  if (rate) report_.estimated_seconds = saturate_to_i64(static_cast<double>(e.bytes_to_copy) / *rate);
   if (config_.send_start_mail && !start_mail_sent_) {
     start_mail_sent_ = true;
     // Never mail while holding the repository: a slow mail server must not keep a Veeam

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/progress.h"
 
+#include "core/format.h"
+
 #include <cmath>
 
 namespace ubc {
@@ -50,7 +52,7 @@ std::optional<std::int64_t> RateEstimator::eta_seconds(std::uint64_t bytes_left)
   if (bytes_left == 0) return 0;
   const double rate = bytes_per_second();
   if (rate <= 0) return std::nullopt;
-  return static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes_left) / rate));
+  return saturate_to_i64(std::ceil(static_cast<double>(bytes_left) / rate));
 }
 
 }  // namespace ubc

@@ -3,11 +3,13 @@
 // with the outcome the parser must now give.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "core/disk_state.h"
 #include "core/format.h"
 #include "core/lease.h"
+#include "core/status.h"
 
 namespace ubc {
 namespace {
@@ -50,6 +52,31 @@ TEST(FuzzRegression, TimesFarOutsideTheCalendarAreShownAsItsEnds) {
   const auto state = disk_state_from_json(R"({"state": "complete", "started_at": -9223372036854775808})");
   ASSERT_TRUE(state);
   EXPECT_NE(to_json(*state).find("\"started\": \"0000-01-01T00:00:00Z\""), std::string::npos) << to_json(*state);
+}
+
+// fuzz_status_file: a status file whose rate was 9.96e20 bytes/s reached format_rate, whose
+// conversion to an integer overflowed (undefined behaviour) in `status` and on the page.
+TEST(FuzzRegression, AnAbsurdRateInAStatusFileIsShownAtTheEndOfTheScale) {
+  const auto status = status_from_json(
+      R"({"uuid":"1A2B-3C4D","label":"X","devnode":"/dev/sdc1","pid":1,"phase":"copying",)"
+      R"("detail":"","bytes_done":1,"bytes_total":2,"rate_bytes_per_second":9.96147e+20,)"
+      R"("eta_seconds":32,"started_at":1799999400,"updated_at":1799999999})");
+  ASSERT_TRUE(status);
+  EXPECT_NE(status_line(*status).find("16384 PiB/s"), std::string::npos) << status_line(*status);
+}
+
+TEST(FuzzRegression, RatesAndEstimatesSaturateInsteadOfOverflowing) {
+  EXPECT_EQ(format_rate(9.96147e+20), "16384 PiB/s");
+  EXPECT_EQ(format_rate(1e300), "16384 PiB/s");
+  EXPECT_EQ(format_rate(-5), "0 B/s");
+  EXPECT_EQ(format_rate(std::numeric_limits<double>::quiet_NaN()), "0 B/s");
+  EXPECT_EQ(format_rate(std::numeric_limits<double>::infinity()), "16384 PiB/s");
+  EXPECT_EQ(format_rate(1536), "1.50 KiB/s");
+  EXPECT_EQ(saturate_to_u64(18446744073709551616.0), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(saturate_to_u64(4096.9), 4096u);
+  EXPECT_EQ(saturate_to_i64(1e19), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(saturate_to_i64(-1e19), 0);
+  EXPECT_EQ(saturate_to_i64(59.5), 59);
 }
 
 }  // namespace
