@@ -13,6 +13,7 @@
 #include "core/mime.h"
 #include "core/text.h"
 #include "ports/mounter.h"
+#include "sys/cryptsetup_volumes.h"
 #include "sys/directory_enrollment_store.h"
 #include "sys/libmount_mounter.h"
 #include "sys/posix_file_system.h"
@@ -51,37 +52,39 @@ int remove_enrolled(const Invocation& inv, EnrollmentStore& store, const std::st
   return kExitOk;
 }
 
-int enroll_device(const Invocation& inv, const Config& config, EnrollmentStore& store, const std::string& devnode) {
+}  // namespace
+
+int enroll_device(const std::string& program, const Config& config, const std::string& devnode) {
+  DirectoryEnrollmentStore store(config.state_directory);
   UdevDeviceFinder devices;
   LibmountMounter mounter;
   PosixFileSystem fs;
   SystemClock clock;
-  EnrollPorts ports{devices, mounter, fs, store, clock};
+  CryptsetupVolumes volumes;
+  EnrollPorts ports{devices, mounter, fs, store, clock, volumes};
   EnrollResult result;
   try {
     result = enroll_disk(config, ports, devnode);
   } catch (const MountError& e) {
-    std::cerr << inv.program << ": could not mount " << devnode << " at '" << config.backup_destination
+    std::cerr << program << ": could not mount " << devnode << " at '" << config.backup_destination
               << "': " << e.what() << "; see 'dmesg' for details\n";
     return kExitFailed;
   } catch (const std::exception& e) {
-    std::cerr << inv.program << ": enrolling " << devnode << " failed: " << e.what()
+    std::cerr << program << ": enrolling " << devnode << " failed: " << e.what()
               << "; the disk was unmounted and is not enrolled, try again\n";
     return kExitFailed;
   }
   if (!result.ok) {
-    std::cerr << inv.program << ": " << result.message << "; " << result.advice << "\n";
+    std::cerr << program << ": " << result.message << "; " << result.advice << "\n";
     return kExitFailed;
   }
   std::cout << result.message << "\n";
-  if (!result.unmounted) std::cerr << inv.program << ": " << result.advice << "\n";
+  if (!result.unmounted) std::cerr << program << ": " << result.advice << "\n";
   if (!config.require_enrollment)
     std::cout << "Once every disk is enrolled, set 'require-enrollment = yes' in [Backup] of '" << config.path
               << "'\n";
   return kExitOk;
 }
-
-}  // namespace
 
 int cmd_enroll(const Invocation& inv) {
   std::vector<std::string> args = inv.args;
@@ -107,7 +110,7 @@ int cmd_enroll(const Invocation& inv) {
     std::cerr << inv.program << ": " << e.what() << "\n";
     return kExitFailed;
   }
-  return enroll_device(inv, *config, store, *device);
+  return enroll_device(inv.program, *config, *device);
 }
 
 }  // namespace ubc

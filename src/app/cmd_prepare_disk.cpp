@@ -255,18 +255,25 @@ int prepare(const Config& config, const std::string& config_path, const std::str
 
   std::cout << "Disk ready: " << partition << (encrypt ? ", LUKS2 with " : ", ") << fstype
             << ", label " << quoted(label) << ", UUID " << uuid << "\n";
+  Config enrolling = config;
   if (config.find_disk(uuid) != nullptr) {
     std::cout << "It is already whitelisted in " << config_path << ".\n";
-    return kExitOk;
+  } else {
+    std::string why;
+    if (whitelist(config_path, uuid, why))
+      std::cout << "Added to " << kDiskListKey << " in " << config_path << ".\n";
+    else
+      std::cout << "Could not add it to " << config_path << " (" << why << "). Add it yourself: in "
+                << "[Backup], give " << kDiskListKey << " one more line:\n    " << uuid << "\n";
+    // The disk is ours whether or not the file could be edited: enrol it as if listed.
+    enrolling.disks.push_back(DiskEntry{lower(uuid), {}, 0});
   }
-  std::string why;
-  if (whitelist(config_path, uuid, why)) {
-    std::cout << "Added to " << kDiskListKey << " in " << config_path
-              << "; plug it in to make its first copy.\n";
-    return kExitOk;
+  if (enroll_device("usb-backup-copier: prepare-disk", enrolling, partition) != kExitOk) {
+    std::cout << "The disk is ready but not enrolled; enrol it with 'usb-backup-copier enroll --device "
+              << partition << "'.\n";
+    return kExitFailed;
   }
-  std::cout << "Could not add it to " << config_path << " (" << why << "). Add it yourself: in "
-            << "[Backup], give " << kDiskListKey << " one more line:\n    " << uuid << "\n";
+  std::cout << "Plug it in to make its first copy.\n";
   return kExitOk;
 }
 

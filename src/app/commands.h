@@ -28,6 +28,11 @@ int cmd_check_stale(const Invocation& inv);
 int cmd_prepare_disk(const Invocation& inv);
 int cmd_enroll(const Invocation& inv);
 
+struct Config;
+// `enroll --device`'s work, also done by prepare-disk for the disk it made: enrols the disk
+// on devnode with the real adapters and prints the outcome. The exit code.
+int enroll_device(const std::string& program, const Config& config, const std::string& devnode);
+
 // veeam-lock / veeam-unlock
 int cmd_veeam_lock(const Invocation& inv);
 int cmd_veeam_unlock(const Invocation& inv);

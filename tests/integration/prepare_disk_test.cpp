@@ -102,6 +102,8 @@ class PrepareDisk : public ::testing::Test {
   static CopyFixtureOptions options() {
     CopyFixtureOptions o;
     o.whitelist = false;
+    // The prepared disk is enrolled: with this, its first copy proves it.
+    o.backup_lines = {"require-enrollment = yes"};
     return o;
   }
   CopierResult prepare(const std::vector<std::string>& args, const std::string& input = "") {
@@ -122,6 +124,7 @@ TEST_F(PrepareDisk, ABlankDiskBecomesAWhitelistedRotationDiskThatTheNextCopyFill
   const CopierResult r = prepare({"--device", disk.by_id(), "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Added to filesystem-ids-and-notification-mail-addresses"));
+  EXPECT_THAT(r.output, HasSubstr("Enrolled disk 'usb-backup'"));
 
   EXPECT_EQ(blkid("PTTYPE", disk.devnode()), "gpt");
   EXPECT_EQ(blkid("TYPE", disk.partition()), "ext4");
@@ -136,6 +139,7 @@ TEST_F(PrepareDisk, ABlankDiskBecomesAWhitelistedRotationDiskThatTheNextCopyFill
   EXPECT_EQ(st.st_gid, 4u) << "and its group";
   EXPECT_EQ(fixture_.copier({"check-config"}).exit_code, 0);
   EXPECT_EQ(fixture_.copier({"match", uuid}).exit_code, 0);
+  EXPECT_THAT(fixture_.copier({"enroll", "--list"}).output, HasSubstr(uuid));
 
   const CopierResult copy = fixture_.copier({"copy", "--device", disk.partition()});
   ASSERT_EQ(copy.exit_code, 0) << copy.output;
@@ -144,6 +148,9 @@ TEST_F(PrepareDisk, ABlankDiskBecomesAWhitelistedRotationDiskThatTheNextCopyFill
   struct stat own {};
   EXPECT_EQ(stat((view + "/.usb-backup-copier").c_str(), &own), 0);
   EXPECT_EQ(own.st_mode & 07777, 0700u);
+  struct stat secret {};
+  EXPECT_EQ(stat((view + "/.usb-backup-copier/enrollment").c_str(), &secret), 0);
+  EXPECT_EQ(secret.st_mode & 07777, 0600u);
   EXPECT_EQ(fs::file_size(view + "/Jobs/Nightly.vbk"), 2u << 20);
   run_ok({"umount", view});
   remove_tree(view);

@@ -9,6 +9,7 @@
 #include "core/enroll_disk.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_device_finder.h"
+#include "fakes/fake_encrypted_volumes.h"
 #include "fakes/fake_enrollment_store.h"
 #include "fakes/fake_file_system.h"
 #include "fakes/fake_mounter.h"
@@ -16,6 +17,7 @@
 namespace ubc::test {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -143,7 +145,8 @@ class EnrollDiskTest : public ::testing::Test {
   FakeMounter mounter_{fs_};
   FakeEnrollmentStore store_;
   FakeClock clock_;
-  EnrollPorts ports_{devices_, mounter_, fs_, store_, clock_};
+  FakeEncryptedVolumes volumes_;
+  EnrollPorts ports_{devices_, mounter_, fs_, store_, clock_, volumes_};
 };
 
 TEST_F(EnrollDiskTest, WritesASecretOntoTheDiskAndKeepsOnlyItsDigest) {
@@ -203,6 +206,69 @@ TEST_F(EnrollDiskTest, UnmountsWhenWritingTheSecretFails) {
   fs_.broken_prefixes_.push_back(std::string(kMount) + "/" + kDiskStateDir);
   EXPECT_THROW(enroll(), std::system_error);
   EXPECT_FALSE(mounter_.is_mounted(kMount));
+  EXPECT_TRUE(store_.records_.empty());
+}
+
+
+class EnrollEncryptedDiskTest : public EnrollDiskTest {
+ protected:
+  EnrollEncryptedDiskTest() {
+    devices_.devices_.at(0).fstype = "crypto_LUKS";
+    devices_.devices_.at(0).label = "";
+    volumes_.add_luks_disk(kDev, "xfs", "OFFSITE-LUKS");
+  }
+};
+
+TEST_F(EnrollEncryptedDiskTest, WritesTheSecretInsideTheContainerAndClosesIt) {
+  const EnrollResult r = enroll();
+  ASSERT_TRUE(r.ok) << r.message << r.advice;
+  EXPECT_THAT(r.message, HasSubstr("Enrolled disk 'OFFSITE-LUKS' ("));
+  EXPECT_THAT(mounter_.calls_.front(), HasSubstr(std::string("mount ") + kLuksMapped + " " + kMount + " xfs"));
+  EXPECT_THAT(volumes_.calls_, ElementsAre(std::string("open ") + kDev + " " + kLuksMapping + " " + kLuksKeyFile,
+                                           std::string("close ") + kLuksMapping));
+  EXPECT_TRUE(volumes_.open_.empty());
+  EXPECT_FALSE(mounter_.is_mounted(kMount));
+  const std::string secret = mounter_.disks_[kLuksMapped][kEnrollmentFile];
+  ASSERT_EQ(secret.size(), 65u);
+  ASSERT_EQ(store_.records_.size(), 1u);
+  const Enrollment& e = store_.records_.begin()->second;
+  EXPECT_EQ(e.uuid, kUuid) << "the whitelisted UUID is the container's";
+  EXPECT_EQ(e.label, "OFFSITE-LUKS");
+  EXPECT_EQ(e.secret_sha256, store_.digest(secret.substr(0, 64)));
+}
+
+TEST_F(EnrollEncryptedDiskTest, RefusesWhenTheKeyFileIsMissingOrOpensNoKeyslot) {
+  volumes_.key_files_[kLuksKeyFile].content = "another key";
+  EnrollResult r = enroll();
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.message, HasSubstr("Could not open the encrypted disk /dev/sdc1"));
+  EXPECT_THAT(r.message, HasSubstr("opens no keyslot"));
+  EXPECT_THAT(r.advice, HasSubstr(kLuksKeyFile));
+  volumes_.key_files_.clear();
+  r = enroll();
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.message, HasSubstr("there is no key file"));
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_TRUE(volumes_.open_.empty());
+  EXPECT_TRUE(store_.records_.empty());
+}
+
+TEST_F(EnrollEncryptedDiskTest, RefusesAnOpenContainerWithoutTouchingIt) {
+  volumes_.open_.insert(kLuksMapping);
+  const EnrollResult r = enroll();
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.message, HasSubstr(std::string("is open as ") + kLuksMapped));
+  EXPECT_THAT(r.advice, HasSubstr(std::string("cryptsetup close ") + kLuksMapping));
+  EXPECT_TRUE(volumes_.calls_.empty());
+  EXPECT_TRUE(mounter_.calls_.empty());
+  EXPECT_TRUE(store_.records_.empty());
+}
+
+TEST_F(EnrollEncryptedDiskTest, ClosesTheContainerWhenWritingTheSecretFails) {
+  fs_.broken_prefixes_.push_back(std::string(kMount) + "/" + kDiskStateDir);
+  EXPECT_THROW(enroll(), std::system_error);
+  EXPECT_FALSE(mounter_.is_mounted(kMount));
+  EXPECT_TRUE(volumes_.open_.empty());
   EXPECT_TRUE(store_.records_.empty());
 }
 

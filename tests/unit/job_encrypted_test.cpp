@@ -10,21 +10,17 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr const char* kMapping = "usb-backup-copier-0a1b2c3d-1111-4222-8333-444455556666";
-constexpr const char* kMapped = "/dev/mapper/usb-backup-copier-0a1b2c3d-1111-4222-8333-444455556666";
-constexpr const char* kKeyFile = "/etc/usb-backup-copier/keys/0a1b2c3d-1111-4222-8333-444455556666.key";
 
 class JobEncryptedTest : public JobTest {
  protected:
   JobEncryptedTest() {
     devices_.devices_.at(0).fstype = "crypto_LUKS";
     devices_.devices_.at(0).label = "";
-    volumes_.containers_[kDev] = {"the key", "ext4", "OFFSITE-LUKS"};
-    volumes_.key_files_[kKeyFile] = {"the key", 0600, 0};
+    volumes_.add_luks_disk(kDev, "ext4", "OFFSITE-LUKS");
     fs_.journal_ = &journal_;
     volumes_.journal_ = &journal_;
   }
-  const std::map<std::string, std::string>& inner_disk() { return mounter_.disks_[kMapped]; }
+  const std::map<std::string, std::string>& inner_disk() { return mounter_.disks_[kLuksMapped]; }
   std::vector<std::string> journal_;
 };
 
@@ -33,12 +29,12 @@ TEST_F(JobEncryptedTest, CopiesThroughTheMappingAndClosesItAfterTheUnmount) {
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::success) << r.reason;
   EXPECT_THAT(mounter_.calls_.front(),
-              HasSubstr(std::string("mount ") + kMapped + " /media/usb-backup-copier ext4 nosuid,nodev"));
-  EXPECT_THAT(volumes_.calls_, ElementsAre(std::string("open ") + kDev + " " + kMapping + " " + kKeyFile,
-                                           std::string("close ") + kMapping));
+              HasSubstr(std::string("mount ") + kLuksMapped + " /media/usb-backup-copier ext4 nosuid,nodev"));
+  EXPECT_THAT(volumes_.calls_, ElementsAre(std::string("open ") + kDev + " " + kLuksMapping + " " + kLuksKeyFile,
+                                           std::string("close ") + kLuksMapping));
   EXPECT_TRUE(volumes_.open_.empty());
   const auto umount = std::find(journal_.begin(), journal_.end(), std::string("umount ") + kMount);
-  const auto close = std::find(journal_.begin(), journal_.end(), std::string("close ") + kMapping);
+  const auto close = std::find(journal_.begin(), journal_.end(), std::string("close ") + kLuksMapping);
   ASSERT_NE(umount, journal_.end());
   ASSERT_NE(close, journal_.end());
   EXPECT_LT(umount - journal_.begin(), close - journal_.begin()) << "closed only after the unmount";
@@ -48,12 +44,12 @@ TEST_F(JobEncryptedTest, CopiesThroughTheMappingAndClosesItAfterTheUnmount) {
 }
 
 TEST_F(JobEncryptedTest, AWrongKeyFailsBeforeMountingAndSaysWhereTheKeyGoes) {
-  volumes_.key_files_[kKeyFile].content = "another key";
+  volumes_.key_files_[kLuksKeyFile].content = "another key";
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::failed);
   EXPECT_THAT(r.reason, HasSubstr("Could not open the encrypted disk /dev/sdb1"));
   EXPECT_THAT(r.reason, HasSubstr("opens no keyslot"));
-  EXPECT_THAT(r.advice, HasSubstr(kKeyFile));
+  EXPECT_THAT(r.advice, HasSubstr(kLuksKeyFile));
   EXPECT_THAT(r.advice, HasSubstr("chmod 600"));
   EXPECT_TRUE(mounter_.calls_.empty()) << "nothing mounted, nothing written";
   EXPECT_TRUE(processes_.started_.empty());
@@ -63,7 +59,7 @@ TEST_F(JobEncryptedTest, AWrongKeyFailsBeforeMountingAndSaysWhereTheKeyGoes) {
 }
 
 TEST_F(JobEncryptedTest, AKeyFileOthersCanReadIsRefused) {
-  volumes_.key_files_[kKeyFile].mode = 0644;
+  volumes_.key_files_[kLuksKeyFile].mode = 0644;
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::failed);
   EXPECT_THAT(r.reason, HasSubstr("has mode 0644, so others may read it"));
@@ -79,25 +75,25 @@ TEST_F(JobEncryptedTest, AMissingKeyFileIsRefused) {
 }
 
 TEST_F(JobEncryptedTest, AMappingLeftByAKilledRunIsClosedFirst) {
-  volumes_.open_.insert(kMapping);
+  volumes_.open_.insert(kLuksMapping);
   processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::warning) << r.reason;
   EXPECT_THAT(r.warnings, Contains(HasSubstr("that an earlier run left open")));
   ASSERT_GE(volumes_.calls_.size(), 2u);
-  EXPECT_EQ(volumes_.calls_[0], std::string("close ") + kMapping);
+  EXPECT_EQ(volumes_.calls_[0], std::string("close ") + kLuksMapping);
   EXPECT_THAT(volumes_.calls_[1], HasSubstr("open "));
   EXPECT_TRUE(volumes_.open_.empty());
 }
 
 TEST_F(JobEncryptedTest, ALeftoverMappingThatIsStillMountedIsNotTouched) {
-  volumes_.open_.insert(kMapping);
-  mounter_.elsewhere_[kMapped] = {"/media/alice/backup"};
+  volumes_.open_.insert(kLuksMapping);
+  mounter_.elsewhere_[kLuksMapped] = {"/media/alice/backup"};
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::failed);
   EXPECT_THAT(r.reason, HasSubstr("already open and mounted at '/media/alice/backup'"));
   EXPECT_TRUE(volumes_.calls_.empty());
-  EXPECT_TRUE(volumes_.open_.count(kMapping));
+  EXPECT_TRUE(volumes_.open_.count(kLuksMapping));
 }
 
 TEST_F(JobEncryptedTest, SigtermMidCopyClosesTheMapping) {
@@ -107,7 +103,7 @@ TEST_F(JobEncryptedTest, SigtermMidCopyClosesTheMapping) {
   const JobReport r = run_job();
   EXPECT_EQ(r.outcome, Outcome::aborted);
   EXPECT_TRUE(volumes_.open_.empty());
-  EXPECT_EQ(volumes_.calls_.back(), std::string("close ") + kMapping);
+  EXPECT_EQ(volumes_.calls_.back(), std::string("close ") + kLuksMapping);
   expect_undone(r);
 }
 

@@ -11,6 +11,12 @@
 
 namespace ubc::test {
 
+// The mapping and key file of the LUKS disk the unit tests use (UUID
+// 0a1b2c3d-1111-4222-8333-444455556666, config in /etc/usb-backup-copier).
+inline constexpr const char* kLuksMapping = "usb-backup-copier-0a1b2c3d-1111-4222-8333-444455556666";
+inline constexpr const char* kLuksMapped = "/dev/mapper/usb-backup-copier-0a1b2c3d-1111-4222-8333-444455556666";
+inline constexpr const char* kLuksKeyFile = "/etc/usb-backup-copier/keys/0a1b2c3d-1111-4222-8333-444455556666.key";
+
 // Containers are devnodes with a key and an inner filesystem; opening one with the right
 // key file content makes /dev/mapper/<name>. Key files are a map path -> {content, mode,
 // owner}, checked as the real adapter checks them.
@@ -49,6 +55,11 @@ class FakeEncryptedVolumes final : public EncryptedVolumes {
     open_.insert(name);
     const std::string mapped = "/dev/mapper/" + name;
     return OpenedVolume{mapped, container->second.fstype, container->second.label};
+  }
+  // A container on devnode holding fstype/label, and its root-only key file at kLuksKeyFile.
+  void add_luks_disk(const std::string& devnode, const std::string& fstype, const std::string& label) {
+    containers_[devnode] = {"the key", fstype, label};
+    key_files_[kLuksKeyFile] = {"the key", 0600, 0};
   }
   bool is_open(const std::string& name) override { return open_.count(name) > 0; }
   CloseResult close(const std::string& name) override {
