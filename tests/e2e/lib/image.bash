@@ -13,7 +13,7 @@ E2E_BASE_PACKAGES=(systemd-sysv udev dbus kmod util-linux mount e2fsprogs rsync
   linux-image-amd64 initramfs-tools python3-aiosmtpd sqlite3 procps cryptsetup-bin)
 # The repository the copier mirrors: big files, so that a disk can be pulled out while
 # rsync is busy, plus a few small ones.
-E2E_SOURCE_BIG_FILES=6
+E2E_SOURCE_BIG_FILES=3
 E2E_SOURCE_BIG_MIB=64
 
 # The packages that satisfy the .deb's Depends (first alternative, no versions).
