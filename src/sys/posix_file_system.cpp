@@ -324,6 +324,15 @@ bool PosixFileSystem::clone_file(const std::string& from, const std::string& to)
     if (error == EOPNOTSUPP || error == EXDEV || error == EINVAL || error == ENOTTY) return false;
     throw_errno(error, "ioctl FICLONE '" + from + "' to '" + tmp + "'");
   }
+  // The epoch, not the time of the clone: a clone made in the second its source was last
+  // written would otherwise have the source's size and time, and rsync's quick check would
+  // take a clone that an interrupted update left half-done for up to date.
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {0, 0}};
+  if (::futimens(target.get(), times) != 0) {
+    const int error = errno;
+    (void)::unlink(tmp.c_str());
+    throw_errno(error, "futimens '" + tmp + "'");
+  }
   if (::rename(tmp.c_str(), to.c_str()) != 0) {
     const int error = errno;
     (void)::unlink(tmp.c_str());

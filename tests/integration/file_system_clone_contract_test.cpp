@@ -127,6 +127,10 @@ TYPED_TEST(CloneContract, ACloneReplacesAHardLinkWithAFileOfItsOwnAndLeavesTheOr
       << "no longer a link of the original";
   EXPECT_EQ(this->w().fs().list_entries(this->w().reflink_dir() + "/new"), std::vector<std::string>{"old.vbk"})
       << "no temporary name left";
+  std::vector<FileStamp> stamps;
+  this->w().fs().walk_files(this->w().reflink_dir() + "/new", {},
+                            [&](const std::string&, const FileStamp& stamp) { stamps.push_back(stamp); });
+  EXPECT_EQ(stamps, (std::vector<FileStamp>{{kSize, 0}})) << "modified at the epoch, never up to date by chance";
 }
 
 TYPED_TEST(CloneContract, AFilesystemWithoutReflinkSaysSoAndChangesNothing) {

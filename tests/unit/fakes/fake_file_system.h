@@ -186,7 +186,7 @@ class FakeFileSystem final : public FileSystem {
       sizes_[to] = size->second;
     else
       sizes_.erase(to);
-    mtimes_.erase(to);  // a new file: the time of the clone
+    mtimes_.erase(to);  // modified at the epoch, as the real clone is
     clones_.push_back(from + " -> " + to);
     if (journal_) journal_->push_back("clone " + from + " " + to);
     return true;
