@@ -93,6 +93,7 @@ class Job {
   State rsync_failed(const char* what, const RsyncEnd& end);
   WaitEnd enter_veeam_gate();
   RsyncEnd run_rsync(RsyncMode mode, RsyncOutputReader& reader);
+  RsyncEnd run_rsync(RsyncMode mode, RsyncOutputReader& reader, const std::vector<std::string>& argv);
   // After a pause: continues files cut off half-way (job_resume.cpp); an end if it must stop.
   std::optional<RsyncEnd> resume_partial_files();
   // After a copy pass: rsync's partial dirs that a stop left empty (job_resume.cpp).
@@ -147,6 +148,12 @@ class Job {
   std::string link_dest_;  // absolute: the newest complete restore point, if any
   bool restore_points_ = false;  // this run makes a restore point
   std::vector<RestorePoint> points_;  // complete ones, oldest first
+  // Changed big files on xfs and btrfs (job_reflink.cpp): cloned from the newest restore
+  // point and updated in place before the copy pass, so they cost only their changed blocks.
+  void note_big_updated_files(const RsyncOutputReader& dry_run);
+  std::optional<RsyncEnd> update_big_files_in_place();
+  std::vector<std::string> big_updated_files_;  // the last dry run's, to clone
+  std::vector<std::string> updated_in_place_;   // by this run: always read back
 
   const Config& config_;
   Ports& ports_;

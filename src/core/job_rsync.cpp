@@ -17,7 +17,10 @@ constexpr std::size_t kKeepStderr = 64 * 1024;
 }  // namespace
 
 Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader) {
-  const auto argv = build_rsync_argv(config_, *kernel_fstype(disk_.fstype), copy_root(), mode, link_dest_);
+  return run_rsync(mode, reader, build_rsync_argv(config_, *kernel_fstype(disk_.fstype), copy_root(), mode, link_dest_));
+}
+
+Job::RsyncEnd Job::run_rsync(RsyncMode mode, RsyncOutputReader& reader, const std::vector<std::string>& argv) {
   const auto stall_limit = std::chrono::minutes(config_.stall_timeout_minutes);
   for (;;) {
     log_->debug("Running: {}", fmt::join(argv, " "));

@@ -138,6 +138,7 @@ Job::State Job::estimate(const JobRequest& request) {
   for (const auto& path : reader.deleted_paths())
     e.bytes_to_delete += ports_.fs.file_size(copy_root() + "/" + path).value_or(0);
   estimate_ = e;
+  note_big_updated_files(reader);
   report_.estimate = e;
   status_.bytes_total = e.bytes_to_copy;
   log_->info("To copy: {} in {} files; to delete on the disk: {} files ({}); source holds {} files",
@@ -249,6 +250,7 @@ Job::State Job::copy() {
 
   log_->info("Copying {} to the disk", format_bytes(e.bytes_to_copy));
   start_progress(Phase::copying, e.bytes_to_copy);
+  if (const auto end = update_big_files_in_place()) return rsync_failed("The in-place update of changed big files", *end);
   RsyncOutputReader reader;
   const RsyncEnd end = run_rsync(RsyncMode::copy, reader);
   if (end.kind != RsyncEnd::Kind::exited || (end.exit_code != 0 && end.exit_code != 24))

@@ -96,6 +96,7 @@ Job::State Job::verify() {
   // A new restore point starts with the sums of the one it links to: a hard-linked file
   // has the same stamp, and is the same file.
   if (known.empty() && !link_dest_.empty()) known = read_disk_manifest(true, link_dest_);
+  for (const std::string& path : updated_in_place_) known.erase(path);  // written into: no old sum holds
   for (const auto& [path, entry] : verified_) known[path] = entry;
   VerificationPlan plan = plan_verification(config_.verify, files_on_disk(), known);
   if (!report_.verification) report_.verification.emplace();

@@ -208,6 +208,27 @@ std::vector<std::string> build_resume_argv(const Config& config, const std::stri
   return argv;
 }
 
+std::vector<std::string> build_in_place_argv(const Config& config, const std::string& copy_root,
+                                             const std::string& list_file) {
+  // --inplace writes into the clone instead of a new file; --no-whole-file makes rsync use
+  // its delta algorithm between local paths too, and a block found at its own offset is
+  // then not written at all, so it stays shared with the restore point it was cloned from.
+  // --ignore-times: every listed file differs from the source, but a clone made in the
+  // second the source file was last written has its size and time, and rsync's quick check
+  // would skip it. --files-from turns recursion off and names only these files;
+  // --partial-dir cannot be combined with --inplace (a stopped run leaves the clone
+  // half-updated, and the next run clones it afresh).
+  std::vector<std::string> argv{"rsync", "--archive", "--numeric-ids", "--inplace", "--no-whole-file",
+                                "--ignore-times", "--files-from=" + list_file, "--from0"};
+  if (!config.rsync_log_file_path.empty())
+    argv.push_back("--log-file=" + config.rsync_log_file_path);
+  argv.emplace_back("--stats");
+  argv.emplace_back("--info=progress2");
+  argv.push_back(with_trailing_slash(config.backup_source));
+  argv.push_back(with_trailing_slash(copy_root));
+  return argv;
+}
+
 std::optional<std::string> partial_target(std::string_view path) {
   const std::string dir_part = "/" + std::string(kRsyncPartialDir) + "/";
   const std::string padded = "/" + std::string(path);
@@ -334,6 +355,7 @@ void RsyncOutputReader::line(std::string_view l) {
     if (item->changes.starts_with(">f") && item->changes.substr(2) != "+++++++++") {
       // Received and not new: the new version is written beside the old one.
       largest_updated_file_ = std::max(largest_updated_file_, item->size);
+      if (item->size >= kInPlaceMinBytes) big_updated_files_.push_back(unescape_name(item->name));
     }
     return;
   }

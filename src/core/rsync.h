@@ -36,6 +36,19 @@ std::vector<std::string> build_rsync_argv(const Config& config, const std::strin
                                           const std::string& mount_point, RsyncMode mode,
                                           const std::string& link_dest = {});
 
+// Restore points on xfs and btrfs: a changed file at least this big is cloned from the
+// newest restore point and updated in place (README.md, "Restore points"), so it costs
+// only its changed blocks. Below it a whole new copy costs little, and the delta transfer
+// (which reads the old version back from the disk) gains little; Veeam's incremental
+// files are mostly larger, and the full backup file it rewrites always is.
+inline constexpr std::uint64_t kInPlaceMinBytes = 16ULL << 20;
+
+// The pass that updates those clones in place: the files named in list_file (relative to
+// the source, each ended by a NUL, so that any name is safe) are written into the copy at
+// copy_root by rsync's delta transfer. The whole argv, "rsync" first.
+std::vector<std::string> build_in_place_argv(const Config& config, const std::string& copy_root,
+                                             const std::string& list_file);
+
 // Continues one file that a stopped copy left in rsync's partial dir: appends to
 // partial_file what source_file holds beyond it (--append-verify), leaving it complete and
 // checked under the partial name. The whole argv, "rsync" first.
@@ -86,6 +99,10 @@ class RsyncOutputReader {
   // Dry run: the largest regular file that replaces an existing one (rsync writes the new
   // version beside the old one, so that much room is needed at once).
   std::uint64_t largest_updated_file() const { return largest_updated_file_; }
+  // Dry run: paths (relative to the destination root, unescaped) of regular files of at
+  // least kInPlaceMinBytes that replace an existing version (on the disk, or in the
+  // --link-dest copy); new files are not among them.
+  const std::vector<std::string>& big_updated_files() const { return big_updated_files_; }
   // Dry run: paths (relative to the destination root, unescaped) of files it would delete.
   const std::vector<std::string>& deleted_paths() const { return deleted_paths_; }
   // "skipping non-regular file" lines: symlinks on filesystems that cannot hold them.
@@ -105,6 +122,7 @@ class RsyncOutputReader {
   std::optional<ProgressSample> progress_;
   std::uint64_t largest_updated_file_ = 0;
   std::vector<std::string> deleted_paths_;
+  std::vector<std::string> big_updated_files_;
   std::uint64_t skipped_non_regular_ = 0;
   std::string text_;
   UnstorableEntries unstorable_;

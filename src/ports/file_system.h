@@ -84,6 +84,14 @@ class FileSystem {
   // files whose every hard link lies within roots. A file also linked from elsewhere (an
   // unchanged file shared with a newer restore point) frees nothing.
   virtual std::uint64_t bytes_freed_by_removing(const std::vector<std::string>& roots) = 0;
+  // Makes `to` a new file that shares the blocks of the regular file `from` (a reflink,
+  // FICLONE on xfs and btrfs): made at a temporary name beside `to` and renamed over it,
+  // so `to` is an inode of its own even where it was a hard link, and writing into it
+  // never changes `from`. Mode 0600, owned by the caller, modified at the epoch (so that
+  // until it is updated it never looks up to date to rsync). Neither path's last component is
+  // followed if a symlink. False, with nothing changed, when the filesystem cannot share
+  // blocks between these two files (no reflink support, or two filesystems).
+  virtual bool clone_file(const std::string& from, const std::string& to) = 0;
 };
 
 }  // namespace ubc

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -300,6 +302,43 @@ std::uint64_t PosixFileSystem::bytes_freed_by_removing(const std::vector<std::st
   for (const auto& [key, inode] : inodes)
     if (inode.seen >= inode.links) freed += inode.bytes;
   return freed;
+}
+
+bool PosixFileSystem::clone_file(const std::string& from, const std::string& to) {
+  // O_NONBLOCK: a FIFO in place of the file must not block the open; it is refused below.
+  UniqueFd source(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!source) throw_errno(errno, "open '" + from + "'");
+  require_regular_file(source.get(), from);
+  // A fresh name in to's directory (the same filesystem, for FICLONE and the rename),
+  // created O_EXCL with mode 0600: whatever lies at `to` is replaced, never written into.
+  const auto slash = to.find_last_of('/');
+  std::string tmp = (slash == std::string::npos ? std::string() : to.substr(0, slash + 1)) + ".ubc-clone.XXXXXX";
+  UniqueFd target(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (!target) throw_errno(errno, "mkostemp '" + tmp + "'");
+  if (::ioctl(target.get(), FICLONE, source.get()) != 0) {
+    const int error = errno;
+    (void)::unlink(tmp.c_str());
+    // EOPNOTSUPP: no reflink in this filesystem (ext4, tmpfs); EXDEV: the two files lie on
+    // two filesystems; EINVAL: xfs made without reflink; ENOTTY: a filesystem that knows
+    // no such ioctl at all.
+    if (error == EOPNOTSUPP || error == EXDEV || error == EINVAL || error == ENOTTY) return false;
+    throw_errno(error, "ioctl FICLONE '" + from + "' to '" + tmp + "'");
+  }
+  // The epoch, not the time of the clone: a clone made in the second its source was last
+  // written would otherwise have the source's size and time, and rsync's quick check would
+  // take a clone that an interrupted update left half-done for up to date.
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {0, 0}};
+  if (::futimens(target.get(), times) != 0) {
+    const int error = errno;
+    (void)::unlink(tmp.c_str());
+    throw_errno(error, "futimens '" + tmp + "'");
+  }
+  if (::rename(tmp.c_str(), to.c_str()) != 0) {
+    const int error = errno;
+    (void)::unlink(tmp.c_str());
+    throw_errno(error, "rename '" + tmp + "' to '" + to + "'");
+  }
+  return true;
 }
 
 }  // namespace ubc

@@ -43,6 +43,7 @@ class PosixFileSystem final : public FileSystem {
   void replace_symlink(const std::string& path, const std::string& target) override;
   bool remove_tree(const std::string& path) override;
   std::uint64_t bytes_freed_by_removing(const std::vector<std::string>& roots) override;
+  bool clone_file(const std::string& from, const std::string& to) override;
 };
 
 }  // namespace ubc

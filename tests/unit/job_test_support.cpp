@@ -4,6 +4,9 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "core/manifest.h"
+#include "core/restore_points.h"
+
 namespace ubc::test {
 
 namespace {
@@ -100,6 +103,17 @@ std::optional<DiskState> JobTest::disk_state() {
   const auto it = disk().find(kDiskStateFile);
   if (it == disk().end()) return std::nullopt;
   return disk_state_from_json(it->second);
+}
+
+void JobTest::point_on_disk(const std::string& name, const std::map<std::string, std::string>& files) {
+  Manifest m;
+  for (const auto& [path, content] : files) {
+    mounter_.disks_[kDev][name + "/" + path] = content;
+    m[path] = ManifestEntry{FakeFileHasher::digest(content), FileStamp{content.size(), 0}};
+  }
+  mounter_.disks_[kDev][name + "/" + kManifestFile] = render_sha256sums(m);
+  mounter_.disks_[kDev][name + "/" + kManifestStampFile] = render_stamps(m);
+  mounter_.disks_[kDev][name + "/" + kPointRecordFile] = to_json(RestorePoint{name, 0, files.size(), 0, true});
 }
 
 bool JobTest::logged(const std::string& text, const JobReport& report) const {

@@ -47,6 +47,9 @@ class JobTest : public ::testing::Test {
   // The disk's files (relative path -> content), as left after the job.
   const std::map<std::string, std::string>& disk() { return mounter_.disks_[kDev]; }
   std::optional<DiskState> disk_state();
+  // A complete restore point on the disk, with its record and manifest (stamps: the
+  // contents' sizes, time 0).
+  void point_on_disk(const std::string& name, const std::map<std::string, std::string>& files);
   bool logged(const std::string& text, const JobReport& report) const;
   void expect_undone(const JobReport& report);
 

@@ -124,17 +124,6 @@ class RestorePointJobTest : public JobTest {
     };
     return run;
   }
-  // A complete restore point on the disk, with its record and manifest.
-  void point_on_disk(const std::string& name, const std::map<std::string, std::string>& files) {
-    Manifest m;
-    for (const auto& [path, content] : files) {
-      mounter_.disks_[kDev][name + "/" + path] = content;
-      m[path] = ManifestEntry{FakeFileHasher::digest(content), FileStamp{content.size(), 0}};
-    }
-    mounter_.disks_[kDev][name + "/" + kManifestFile] = render_sha256sums(m);
-    mounter_.disks_[kDev][name + "/" + kManifestStampFile] = render_stamps(m);
-    mounter_.disks_[kDev][name + "/" + kPointRecordFile] = to_json(RestorePoint{name, 0, files.size(), 0, true});
-  }
   bool journal_has(const std::string& entry) const {
     return std::find(journal_.begin(), journal_.end(), entry) != journal_.end();
   }

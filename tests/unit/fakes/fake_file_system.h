@@ -163,6 +163,35 @@ class FakeFileSystem final : public FileSystem {
     return freed;
   }
 
+  // Shares blocks only within one of reflink_roots_ (a reflink-capable filesystem).
+  bool clone_file(const std::string& from, const std::string& to) override {
+    fail_if_broken(to);
+    const auto it = files_.find(from);
+    if (it == files_.end() || not_regular_.count(from))
+      throw std::system_error(it == files_.end() ? ENOENT : EINVAL, std::generic_category(), "open '" + from + "'");
+    if (kind(to.substr(0, to.rfind('/'))) != PathKind::directory)
+      throw std::system_error(ENOENT, std::generic_category(), "mkostemp '" + to + "'");
+    const auto root_of = [&](const std::string& path) -> std::string {
+      for (const auto& root : reflink_roots_)
+        if (path.rfind(root + "/", 0) == 0) return root;
+      return {};
+    };
+    if (root_of(from).empty() || root_of(from) != root_of(to)) return false;
+    const std::string content = it->second;
+    files_[to] = content;
+    not_regular_.erase(to);
+    special_.erase(to);
+    linked_elsewhere_.erase(to);  // an inode of its own
+    if (const auto size = sizes_.find(from); size != sizes_.end())
+      sizes_[to] = size->second;
+    else
+      sizes_.erase(to);
+    mtimes_.erase(to);  // modified at the epoch, as the real clone is
+    clones_.push_back(from + " -> " + to);
+    if (journal_) journal_->push_back("clone " + from + " " + to);
+    return true;
+  }
+
   template <class Map>
   static void move_prefix(Map& map, const std::string& from, const std::string& to) {
     Map moved;
@@ -218,6 +247,8 @@ class FakeFileSystem final : public FileSystem {
   std::map<std::string, std::string> symlinks_;  // path -> target
   std::set<std::string> linked_elsewhere_;  // files whose blocks a removal does not free
   std::vector<std::string> broken_prefixes_;  // writes below these fail with EIO
+  std::set<std::string> reflink_roots_;  // filesystems (their mount points) that can clone
+  std::vector<std::string> clones_;  // "from -> to"
   std::vector<std::string> writes_;
   std::vector<std::string> renames_;  // "from -> to"
   std::vector<std::string> removed_dirs_;
