@@ -111,6 +111,11 @@ class Job {
   void remember_damaged(const std::vector<std::string>& paths);
   void replace_damaged();
   void forget_damaged();
+  // The files the last check found damaged, relative to the copy's root.
+  std::vector<std::string> damaged_paths();
+  // After a copy pass linked to the newest restore point: its damaged files copied anew
+  // (job_damaged.cpp); a state when the job must stop.
+  std::optional<State> copy_damaged_anew();
   void cleanup();
   void leave_disk();
   void unmount_disk();

@@ -97,6 +97,8 @@ Job::State Job::verify() {
   // has the same stamp, and is the same file.
   if (known.empty() && !link_dest_.empty()) known = read_disk_manifest(true, link_dest_);
   for (const auto& [path, entry] : verified_) known[path] = entry;
+  // Their old sums are of what the source held, not of what the disk holds: read them back.
+  for (const auto& path : damaged_paths()) known.erase(path);
   VerificationPlan plan = plan_verification(config_.verify, files_on_disk(), known);
   if (!report_.verification) report_.verification.emplace();
   VerificationReport& v = *report_.verification;
@@ -202,7 +204,7 @@ void Job::remember_damaged(const std::vector<std::string>& paths) {
   }
 }
 
-void Job::replace_damaged() {
+std::vector<std::string> Job::damaged_paths() {
   const std::string list_path = damaged_list_path(config_, disk_.uuid);
   std::optional<std::string> text;
   try {
@@ -210,9 +212,17 @@ void Job::replace_damaged() {
   } catch (const std::exception& e) {
     warn(std::string("Could not read the list of damaged files '") + list_path + "' (" + e.what() + ")");
   }
-  if (!text) return;
+  std::vector<std::string> paths;
+  if (text)
+    for (auto& [path, entry] : parse_sha256sums(*text).entries) paths.push_back(path);
+  return paths;
+}
+
+void Job::replace_damaged() {
+  const std::vector<std::string> paths = damaged_paths();
+  if (paths.empty()) return;
   std::uint64_t removed = 0;
-  for (const auto& [path, entry] : parse_sha256sums(*text).entries)
+  for (const auto& path : paths)
     if (ports_.fs.remove(copy_root() + "/" + path)) ++removed;
   log_->info("Removed {} that the last check found damaged; this copy replaces them",
              count_of(removed, "file", "files"));

@@ -298,6 +298,43 @@ TEST_F(RestorePointJobTest, AFatDiskIsMirroredWithAWarning) {
   EXPECT_TRUE(disk_state()->restore_points.empty());
 }
 
+TEST_F(RestorePointJobTest, AFileVerifyFoundDamagedInTheNewestPointIsCopiedAnewNotLinkedAndReadBack) {
+  config_.state_directory = "/var/lib/usb-backup-copier";
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}});
+  hasher_.corrupt_.insert(std::string(kMount) + "/" + kOld + "/jobs/backup.vbk");
+  ASSERT_EQ(run_job({JobRequest::By::device, kDev, false, JobAction::verify}).outcome, Outcome::failed);
+
+  hasher_.corrupt_.clear();
+  hasher_.copies_read_.clear();
+  fs_.files_[std::string(kSource) + "/jobs/backup.vbk"] = "data";
+  fs_.files_[std::string(kSource) + "/jobs/other.vbk"] = "oo";
+  // rsync links both: the damaged file has the source's size and time.
+  bool linked_copy_gone = false;
+  ScriptedRun anew = copy_writing({{"jobs/backup.vbk", "data"}});
+  anew.chunks.front().action = [this, &linked_copy_gone, write = anew.chunks.front().action] {
+    linked_copy_gone = !fs_.files_.count(kInProgress + "/jobs/backup.vbk");
+    write();
+  };
+  processes_.runs_ = {dry_run(0, 0), copy_writing({{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}}), anew};
+  const JobReport r = run_job();
+  ASSERT_EQ(r.outcome, Outcome::success) << r.reason;
+  ASSERT_EQ(processes_.started_.size(), 3u);
+  EXPECT_THAT(processes_.started_[1], Contains("--link-dest=" + std::string(kMount) + "/" + kOld));
+  EXPECT_THAT(processes_.started_[2], Not(Contains(HasSubstr("--link-dest")))) << "copied anew, not linked";
+  EXPECT_EQ(processes_.started_[2].back(), kInProgress + "/");
+  EXPECT_TRUE(linked_copy_gone) << "the link rsync made is removed first";
+  EXPECT_TRUE(logged("Copying 1 file that the last check found damaged anew", r)) << r.run_log;
+  EXPECT_EQ(hasher_.copies_read_, std::vector<std::string>{kInProgress + "/jobs/backup.vbk"})
+      << "read back despite its old sum; the undamaged file keeps its sum";
+  EXPECT_EQ(disk().at(kNew + "/jobs/backup.vbk"), "data");
+
+  // Done with: the next copy links everything again.
+  processes_.runs_ = {dry_run(0, 0), copy_writing({{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}})};
+  clock_.advance(std::chrono::hours(1));
+  ASSERT_EQ(run_job().outcome, Outcome::success);
+  EXPECT_EQ(processes_.started_.size(), 5u);
+}
+
 TEST_F(RestorePointJobTest, VerifyChecksTheNewestPoint) {
   point_on_disk("2021-01-01T000000Z", {{"jobs/backup.vbk", "y"}});
   point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
