@@ -257,6 +257,34 @@ TEST(RestorePointsDamage, AFileVerifyFoundDamagedIsCopiedAnewIntoTheNextPointNot
   expect_point_checks(view.path() + "/" + names[1]);
 }
 
+TEST(RestorePointsVerify, DamageInTheOlderPointIsFoundOnlyByVerifyAll) {
+  CopyFixture f(with_points("ext4", 3));
+  make_file(f.source() + "/Jobs/Nightly.vbk", 2u << 20, 1);
+  make_file(f.source() + "/Jobs/Nightly-1.vib", 1u << 20, 2);
+  ASSERT_EQ(f.copy().exit_code, 0);
+  wait_for_the_next_second();
+  make_file(f.source() + "/Jobs/Nightly-1.vib", 1u << 20, 7);  // changed: its own file in the newer point
+  ASSERT_EQ(f.copy().exit_code, 0);
+  std::vector<std::string> names;
+  {
+    RwMount rw(f.devnode());
+    names = point_names(rw.path());
+    ASSERT_EQ(names.size(), 2u);
+    damage_keeping_size_and_time(rw.path() + "/" + names[0] + "/Jobs/Nightly-1.vib");
+  }
+
+  const CopierResult newest = f.copier({"verify", "--device", f.devnode()});
+  EXPECT_EQ(newest.exit_code, 0) << newest.output;
+  EXPECT_THAT(newest.output, HasSubstr("Checking the newest restore point '" + names[1] + "'"));
+
+  const CopierResult all = f.copier({"verify", "--device", f.devnode(), "--all"});
+  EXPECT_EQ(all.exit_code, 1) << all.output;
+  EXPECT_THAT(all.output, HasSubstr("'" + names[0] + "': 1 file differs or cannot be read, 0 files are missing: "
+                                    "'Jobs/Nightly-1.vib' differs from the manifest"));
+  EXPECT_THAT(all.output, HasSubstr("'" + names[1] + "': 2 files (3.00 MiB) match"));
+  EXPECT_TRUE(f.disk_released());
+}
+
 std::uint64_t free_mib(LoopDisk& disk) {
   DiskView view(disk);
   struct statvfs v {};

@@ -343,5 +343,44 @@ TEST_F(RestorePointJobTest, VerifyChecksTheNewestPoint) {
   EXPECT_EQ(hasher_.copies_read_, std::vector<std::string>{std::string(kMount) + "/" + kOld + "/jobs/backup.vbk"});
 }
 
+TEST_F(RestorePointJobTest, VerifyAllChecksEveryPointAgainstItsOwnManifestAndSaysWhatEachHolds) {
+  const std::string oldest = "2021-01-01T000000Z";
+  point_on_disk(oldest, {{"jobs/backup.vbk", "y"}});
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
+  hasher_.corrupt_.insert(std::string(kMount) + "/" + oldest + "/jobs/backup.vbk");
+  ASSERT_EQ(run_job({JobRequest::By::device, kDev, false, JobAction::verify}).outcome, Outcome::success)
+      << "the newest alone is good";
+
+  hasher_.copies_read_.clear();
+  const JobReport r = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_EQ(exit_code(r), 1);
+  EXPECT_EQ(hasher_.copies_read_, (std::vector<std::string>{std::string(kMount) + "/" + oldest + "/jobs/backup.vbk",
+                                                            std::string(kMount) + "/" + kOld + "/jobs/backup.vbk"}));
+  EXPECT_THAT(r.reason, HasSubstr("1 of the 2 restore points on the disk do not match"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + oldest + "': 1 file differs or cannot be read, 0 files are missing: "
+                                  "'jobs/backup.vbk' differs from the manifest"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + kOld + "': 1 file (4 B) match"));
+  EXPECT_EQ(r.verification->files_checked, 2u);
+  EXPECT_EQ(r.verification->mismatches, 1u);
+  EXPECT_EQ(r.verification->problems.at(0), "'" + oldest + "': 'jobs/backup.vbk' differs from the manifest");
+  EXPECT_FALSE(fs_.files_.count(config_.state_directory + "/damaged-" + kUuid + ".sha256"))
+      << "only damage in the newest point is for the next copy to replace";
+}
+
+TEST_F(RestorePointJobTest, VerifyAllPassesWhenEveryPointIsWholeAndFailsOnAPointWithoutManifest) {
+  point_on_disk("2021-01-01T000000Z", {{"jobs/backup.vbk", "y"}});
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
+  const JobReport good = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  ASSERT_EQ(good.outcome, Outcome::success) << good.reason;
+  EXPECT_THAT(good.reason, HasSubstr("Checked all 2 restore points, 2 files"));
+
+  mounter_.disks_[kDev].erase("2021-01-01T000000Z/" + std::string(kManifestFile));
+  const JobReport r = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("'2021-01-01T000000Z' holds no checksum manifest"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + kOld + "': 1 file (4 B) match"));
+}
+
 }  // namespace
 }  // namespace ubc::test
