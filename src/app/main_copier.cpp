@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "  match UUID          exit 0 if UUID is whitelisted, 1 if not (silent)\n"
     "  check-config        validate the configuration; exit 78 on errors\n"
     "  status [--json]     running and queued copies, and every disk's last good copy,\n"
-    "                      last run and last verification\n"
+    "                      last run, last verification and restore points\n"
     "  serve               the status page, /api/status, /api/runs and /metrics on\n"
     "                      webhost:webport (read-only)\n"
     "  check-stale         mail the admins about disks with no good copy for\n"

@@ -42,6 +42,7 @@ void add_to(VerificationReport& total, const VerificationReport& v, const std::s
 
 Job::State Job::check_disk(bool all_points) {
   const auto points = find_restore_points();
+  report_.restore_points = points;  // the history keeps what the disk held (status, web page)
   std::vector<std::string> names;  // the restore points to check; none: the disk's root
   if (all_points)
     for (const auto& p : points) names.push_back(p.name);
