@@ -259,7 +259,7 @@ TEST_F(SqliteHistoryTest, AVersion1DatabaseIsReadAsItIsAndMigratedByTheNextRecor
   JobReport r = report_for("NEW-0002", 1000, Outcome::success);
   r.run_log = "a log\n";
   history.record(r);
-  EXPECT_EQ(user_version(state_), "2\n");
+  EXPECT_EQ(user_version(state_), "3\n") << "brought up to the newest schema";
   const auto rows = history.recent(10);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].uuid, "NEW-0002");

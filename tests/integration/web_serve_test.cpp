@@ -260,7 +260,9 @@ TEST(WebServe, ListsADisksRestorePointsAsTheLastRunSawThemInTheApiThePageAndStat
   make_file(f.source() + "/Nightly-1.vib", 1u << 20, 2);
   ASSERT_EQ(f.copy().exit_code, 0);
   std::vector<std::string> names;
-  for (const auto& p : f.disk_state()->at("restore_points")) names.push_back(json_string(p, "name").value_or(""));
+  const auto state = f.disk_state();
+  ASSERT_TRUE(state && state->contains("restore_points"));
+  for (const auto& p : state->at("restore_points")) names.push_back(json_string(p, "name").value_or(""));
   ASSERT_EQ(names.size(), 2u);
 
   // The disk is unplugged (the fixture's copies unmount it): what follows comes from the history.
