@@ -37,7 +37,7 @@ constexpr const char* kCopyUsage =
     "usage: usb-backup-copier [--config PATH] copy (--device /dev/sdX1 | --uuid UUID | --auto)\n"
     "                         [--allow-mass-delete]\n";
 constexpr const char* kVerifyUsage =
-    "usage: usb-backup-copier [--config PATH] verify (--device /dev/sdX1 | --uuid UUID)\n";
+    "usage: usb-backup-copier [--config PATH] verify (--device /dev/sdX1 | --uuid UUID) [--all]\n";
 
 int run_job(const Invocation& inv, const JobRequest& request);
 
@@ -66,6 +66,7 @@ int cmd_verify(const Invocation& inv) {
   std::string error;
   const auto device = take_option(args, "--device", error);
   const auto uuid = take_option(args, "--uuid", error);
+  const bool all_points = take_flag(args, "--all");
   if (!error.empty()) return usage_error(inv.program, error, kVerifyUsage);
   if (!args.empty()) return usage_error(inv.program, "unexpected argument '" + args.front() + "'", kVerifyUsage);
   if (int(device.has_value()) + int(uuid.has_value()) != 1)
@@ -74,6 +75,7 @@ int cmd_verify(const Invocation& inv) {
   request.by = device ? JobRequest::By::device : JobRequest::By::uuid;
   request.value = device ? *device : *uuid;
   request.action = JobAction::verify;
+  request.all_points = all_points;
   return run_job(inv, request);
 }
 

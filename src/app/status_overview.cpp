@@ -13,6 +13,7 @@ StatusOverview gather_status(const Config& config, History& history, std::int64_
   overview.last_runs = history.last_run_per_disk();
   overview.last_good = history.last_success_per_disk();
   overview.last_verifications = history.last_verification_per_disk();
+  overview.restore_points = history.restore_points_per_disk();
   overview.leases = read_live_leases(LeaseDirectorySettings(config));
   return overview;
 }

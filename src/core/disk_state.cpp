@@ -36,6 +36,21 @@ std::optional<RestorePoint> restore_point_from_json(const std::string& json) {
   return point_from(*obj);
 }
 
+std::string to_json(const std::vector<RestorePoint>& points) {
+  Json list = Json::array();
+  for (const auto& p : points) list.push_back(point_json(p));
+  return dump_json(list);
+}
+
+std::vector<RestorePoint> restore_points_from_json(const std::string& json) {
+  std::vector<RestorePoint> points;
+  const Json list = Json::parse(json, nullptr, false);
+  if (!list.is_array()) return points;
+  for (const Json& p : list)
+    if (auto point = point_from(p)) points.push_back(std::move(*point));
+  return points;
+}
+
 std::string to_json(const DiskState& s) {
   Json o = {
       {"state", s.state},

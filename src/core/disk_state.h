@@ -50,5 +50,8 @@ std::optional<DiskState> disk_state_from_json(const std::string& json);
 // A restore point's own record, <point>/.usb-backup-copier/point.json.
 std::string to_json(const RestorePoint& point);
 std::optional<RestorePoint> restore_point_from_json(const std::string& json);
+// A list of restore points as the run history stores it: a JSON array of records.
+std::string to_json(const std::vector<RestorePoint>& points);
+std::vector<RestorePoint> restore_points_from_json(const std::string& json);
 
 }  // namespace ubc

@@ -123,7 +123,7 @@ Job::State Job::step(State state, const JobRequest& request) {
     case State::sync: return sync();
     case State::verify: return verify();
     case State::finish: return finish();
-    case State::check_disk: return check_disk();
+    case State::check_disk: return check_disk(request.all_points);
     case State::done: break;
   }
   return State::done;

@@ -37,6 +37,7 @@ struct JobRequest {
   std::string value;  // device node or filesystem UUID
   bool allow_mass_delete = false;  // `copy --allow-mass-delete`: override once
   JobAction action = JobAction::copy;  // `verify`: check the disk against its manifest
+  bool all_points = false;  // `verify --all`: every restore point, not only the newest
 };
 
 struct JobContext {
@@ -83,7 +84,10 @@ class Job {
   State sync();
   State verify();
   State finish();
-  State check_disk();
+  // `verify` (job_check_disk.cpp): the newest copy, or every restore point.
+  State check_disk(bool all_points);
+  enum class CopyCheck { checked, no_manifest, cancelled };
+  CopyCheck check_copy(VerificationReport& v, std::vector<std::string>& damaged, const std::string& point);
   // Right after mounting, before anything is written: nullopt when the disk may be copied to
   // (job_enrollment.cpp).
   std::optional<State> prove_enrollment();
@@ -112,6 +116,11 @@ class Job {
   void remember_damaged(const std::vector<std::string>& paths);
   void replace_damaged();
   void forget_damaged();
+  // The files the last check found damaged, relative to the copy's root.
+  std::vector<std::string> damaged_paths();
+  // After a copy pass linked to the newest restore point: its damaged files copied anew
+  // (job_damaged.cpp); a state when the job must stop.
+  std::optional<State> copy_damaged_anew();
   void cleanup();
   void leave_disk();
   void unmount_disk();
@@ -140,7 +149,6 @@ class Job {
   std::pair<std::uint64_t, std::uint64_t> files_at_risk(const Estimate& e);
   State check_space_for_restore_point();
   bool commit_restore_point();
-  void select_point_to_check();
   // Where rsync copies to and what is verified: the mount point (a mirror), the
   // in-progress copy, or (`verify`) the newest restore point.
   const std::string& copy_root() const { return copy_root_.empty() ? config_.backup_destination : copy_root_; }

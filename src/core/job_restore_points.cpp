@@ -234,11 +234,4 @@ bool Job::commit_restore_point() {
   return true;
 }
 
-void Job::select_point_to_check() {
-  const auto points = find_restore_points();
-  if (points.empty()) return;
-  copy_root_ = config_.backup_destination + "/" + points.back().name;
-  log_->info("Checking the newest restore point '{}'", points.back().name);
-}
-
 }  // namespace ubc

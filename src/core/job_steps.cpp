@@ -271,6 +271,7 @@ Job::State Job::copy() {
   on_progress(bytes, true);
   report_.bytes_copied += bytes;
   report_.files_copied += files;
+  if (const auto stopped = copy_damaged_anew()) return *stopped;
   return State::sync;
 }
 

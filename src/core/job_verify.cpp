@@ -98,6 +98,8 @@ Job::State Job::verify() {
   if (known.empty() && !link_dest_.empty()) known = read_disk_manifest(true, link_dest_);
   for (const std::string& path : updated_in_place_) known.erase(path);  // written into: no old sum holds
   for (const auto& [path, entry] : verified_) known[path] = entry;
+  // Their old sums are of what the source held, not of what the disk holds: read them back.
+  for (const auto& path : damaged_paths()) known.erase(path);
   VerificationPlan plan = plan_verification(config_.verify, files_on_disk(), known);
   if (!report_.verification) report_.verification.emplace();
   VerificationReport& v = *report_.verification;
@@ -203,7 +205,7 @@ void Job::remember_damaged(const std::vector<std::string>& paths) {
   }
 }
 
-void Job::replace_damaged() {
+std::vector<std::string> Job::damaged_paths() {
   const std::string list_path = damaged_list_path(config_, disk_.uuid);
   std::optional<std::string> text;
   try {
@@ -211,9 +213,17 @@ void Job::replace_damaged() {
   } catch (const std::exception& e) {
     warn(std::string("Could not read the list of damaged files '") + list_path + "' (" + e.what() + ")");
   }
-  if (!text) return;
+  std::vector<std::string> paths;
+  if (text)
+    for (auto& [path, entry] : parse_sha256sums(*text).entries) paths.push_back(path);
+  return paths;
+}
+
+void Job::replace_damaged() {
+  const std::vector<std::string> paths = damaged_paths();
+  if (paths.empty()) return;
   std::uint64_t removed = 0;
-  for (const auto& [path, entry] : parse_sha256sums(*text).entries)
+  for (const auto& path : paths)
     if (ports_.fs.remove(copy_root() + "/" + path)) ++removed;
   log_->info("Removed {} that the last check found damaged; this copy replaces them",
              count_of(removed, "file", "files"));
@@ -221,92 +231,6 @@ void Job::replace_damaged() {
 
 void Job::forget_damaged() {
   (void)ports_.fs.remove(damaged_list_path(config_, disk_.uuid));
-}
-
-Job::State Job::check_disk() {
-  select_point_to_check();
-  const std::string root = copy_root() + "/";
-  std::optional<std::string> text;
-  try {
-    text = ports_.fs.read_file(root + kManifestFile, kManifestMaxBytes);
-  } catch (const std::system_error& e) {
-    return stop(Outcome::failed, std::string("The disk's checksum manifest cannot be read: ") + e.what(),
-                "Copy to the disk again (with verify = written or all) to write a new one");
-  }
-  if (!text)
-    return stop(Outcome::failed, std::string("The disk holds no checksum manifest ('") + kManifestFile + "')",
-                "Copy to it once with verify = written or all (written is the default); then it can be checked");
-  ParsedManifest manifest = parse_sha256sums(*text);
-  text.reset();
-  VerificationReport& v = report_.verification.emplace();
-  v.mode = "manifest";
-  for (int line : manifest.bad_lines) {
-    ++v.mismatches;
-    v.add_problem("line " + std::to_string(line) + " of the manifest is not a checksum line");
-  }
-  std::map<std::string, FileStamp> on_disk;
-  for (auto& f : files_on_disk()) on_disk.emplace(std::move(f.path), f.stamp);
-  std::uint64_t total = 0;
-  for (const auto& [path, entry] : manifest.entries)
-    if (auto it = on_disk.find(path); it != on_disk.end()) total += it->second.size;
-  log_->info("Checking {} files ({}) against the disk's manifest, read from the disk",
-             manifest.entries.size(), format_bytes(total));
-  const auto started = now();
-  start_progress(Phase::verifying, total);
-  verified_bytes_before_file_ = 0;
-  std::vector<std::string> damaged;
-  for (const auto& [path, entry] : manifest.entries) {
-    const auto it = on_disk.find(path);
-    if (it == on_disk.end()) {
-      ++v.missing;
-      v.add_problem(quoted_path(path) + " is missing");
-      continue;
-    }
-    const HashOutcome copy = ports_.hasher.hash_copy(root + path, [this](std::uint64_t bytes) { return keep_verifying(bytes); });
-    if (copy.kind == HashOutcome::Kind::cancelled) return stopped_from_outside();
-    verified_bytes_before_file_ += it->second.size;
-    v.bytes_read += copy.bytes;
-    ++v.files_checked;
-    if (copy.kind != HashOutcome::Kind::ok) {
-      ++v.mismatches;
-      v.add_problem(quoted_path(path) + " cannot be read (" + copy.error + ")");
-      damaged.push_back(path);
-    } else if (copy.sha256 != entry.sha256) {
-      ++v.mismatches;
-      v.add_problem(quoted_path(path) + " differs from the manifest");
-      damaged.push_back(path);
-    }
-  }
-  on_progress(verified_bytes_before_file_, true);
-  v.seconds = std::chrono::duration_cast<std::chrono::seconds>(now() - started).count();
-  std::vector<std::string> unlisted;
-  for (const auto& [path, stamp] : on_disk)
-    if (!manifest.entries.count(path) && path.find(std::string(kRsyncPartialDir) + "/") == std::string::npos)
-      unlisted.push_back(quoted_path(path));
-  v.unlisted = unlisted.size();
-  if (!unlisted.empty()) {
-    std::string names;
-    for (std::size_t i = 0; i < unlisted.size() && i < VerificationReport::kMaxListedProblems; ++i)
-      names += (i ? ", " : "") + unlisted[i];
-    if (unlisted.size() > VerificationReport::kMaxListedProblems)
-      names += " (and " + std::to_string(unlisted.size() - VerificationReport::kMaxListedProblems) + " more)";
-    warn(count_of(unlisted.size(), "file on the disk is", "files on the disk are") +
-         " not in the manifest (written by something else, or by a copy that did not finish): " + names);
-  }
-  if (v.failed()) {
-    remember_damaged(damaged);
-    return stop(Outcome::failed,
-                "The disk's copy does not match its manifest: " + count_of(v.mismatches, "file", "files") +
-                    " differ or cannot be read, " + count_of(v.missing, "file is", "files are") +
-                    " missing: " + v.problem_summary(v.mismatches + v.missing),
-                "The disk, its enclosure or its cable may corrupt data: check 'dmesg' and the disk's health "
-                "(smartctl). Plug the disk in for a copy: the damaged files are copied anew");
-  }
-  report_.outcome = report_.warnings.empty() ? Outcome::success : Outcome::warning;
-  report_.reason = "Checked " + count_of(v.files_checked, "file", "files") + " (" + format_bytes(v.bytes_read) +
-                   ") read from the disk: all match the manifest";
-  log_->info("{}", report_.reason);
-  return State::done;
 }
 
 }  // namespace ubc

@@ -25,11 +25,14 @@ struct DiskView {
   const HistoryRow* last_verification;
   bool stale;
   std::string label;  // of the newest run that knew it
+  const DiskRestorePoints* points;  // none: a mirror, or never seen
 };
 
 DiskView view_of(const Config& config, const StatusOverview& o, const DiskEntry& d) {
   DiskView v{d, row_of(o.last_runs, d.uuid), row_of(o.last_good, d.uuid), row_of(o.last_verifications, d.uuid),
-             false, {}};
+             false, {}, nullptr};
+  for (const auto& p : o.restore_points)
+    if (iequals(p.uuid, d.uuid) && !p.points.empty()) v.points = &p;
   v.stale = is_stale(v.last_good ? std::optional<std::int64_t>(v.last_good->finished_at) : std::nullopt,
                      config.stale_after_days, o.now);
   for (const HistoryRow* row : {v.last_run, v.last_good, v.last_verification})
@@ -40,6 +43,20 @@ DiskView view_of(const Config& config, const StatusOverview& o, const DiskEntry&
 std::string verification_text(const HistoryVerification& v) {
   return count_of(v.files, "file", "files") + " (" + format_bytes(v.bytes) + ") in " + format_duration(v.seconds) +
          ", " + count_of(v.mismatches, "mismatch", "mismatches");
+}
+
+// "2026-11-28T020000Z: 3.00 GiB in 10 files, verified"
+std::string point_text(const RestorePoint& p) {
+  return p.name + ": " + format_bytes(p.bytes) + " in " + count_of(p.files, "file", "files") +
+         (p.verified ? ", verified" : ", not verified");
+}
+
+Json points_json(const DiskRestorePoints& d) {
+  Json points = Json::array();
+  for (const auto& p : d.points)
+    points.push_back({{"name", p.name}, {"started_at", p.started_at}, {"files", p.files}, {"bytes", p.bytes},
+                      {"verified", p.verified}});
+  return Json{{"seen_at", d.seen_at}, {"points", std::move(points)}};
 }
 
 }  // namespace
@@ -80,6 +97,10 @@ std::string render_status_text(const Config& config, const StatusOverview& o) {
       out += "    last verification " + format_utc(v.last_verification->finished_at) + " " +
              (v.last_verification->action == "verify" ? "(verify)" : "(after a copy)") + ": " +
              verification_text(*v.last_verification->verification) + "\n";
+    if (v.points) {
+      out += "    restore points, as of " + format_utc(v.points->seen_at) + " (newest last):\n";
+      for (const auto& p : v.points->points) out += "      " + point_text(p) + "\n";
+    }
   }
   // Labels, reasons and file names came from disks, and this goes to a terminal.
   return escape_each_line(out);
@@ -117,6 +138,8 @@ std::string render_status_json(const Config& config, const StatusOverview& o) {
                                                              {"mismatches", lv->verification->mismatches},
                                                              {"seconds", lv->verification->seconds}}
                                                        : Json(nullptr);
+    // Only disks with restore points carry the key: a mirror's entry is as it always was.
+    if (v.points) disk["restore_points"] = points_json(*v.points);
     disks.push_back(std::move(disk));
   }
   return dump_json(Json{{"now", o.now}, {"jobs", jobs}, {"veeam_leases", leases}, {"disks", disks}}) + "\n";

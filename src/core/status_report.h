@@ -19,6 +19,7 @@ struct StatusOverview {
   std::vector<HistoryRow> last_runs;           // History::last_run_per_disk()
   std::vector<HistoryRow> last_good;           // History::last_success_per_disk()
   std::vector<HistoryRow> last_verifications;  // History::last_verification_per_disk()
+  std::vector<DiskRestorePoints> restore_points;  // History::restore_points_per_disk()
   std::int64_t now = 0;
 };
 

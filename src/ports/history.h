@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/disk_state.h"
 #include "core/report.h"
 
 namespace ubc {
@@ -33,6 +34,14 @@ struct HistoryRow {
   std::int64_t id = 0;  // the row's id in the history; names its log (History::run_log)
 };
 
+// The restore points a disk held when a run last looked (restore-points >= 2). The disks
+// are offsite: this is all the server knows of them between plugs.
+struct DiskRestorePoints {
+  std::string uuid;
+  std::int64_t seen_at = 0;  // the end of the run that saw them
+  std::vector<RestorePoint> points;  // oldest first; the last is the newest
+};
+
 // One row per run (state-directory/history.db).
 class History {
  public:
@@ -46,6 +55,9 @@ class History {
   // The newest run of every disk that read files back (a copy's verification or `verify`),
   // newest first.
   virtual std::vector<HistoryRow> last_verification_per_disk() = 0;
+  // Per disk, the list of the newest run that saw restore points on it, newest run first;
+  // mirror disks have none.
+  virtual std::vector<DiskRestorePoints> restore_points_per_disk() = 0;
   // Newest first, at most limit rows.
   virtual std::vector<HistoryRow> recent(int limit) = 0;
   // The log of run `id` as it was stored (see cap_run_log); nullopt when there is no such

@@ -72,6 +72,10 @@ constexpr const char* kMigrations[] = {
     // 2: the run's log (cap_run_log), shown by the web page. NULL: recorded without one.
     "ALTER TABLE runs ADD COLUMN run_log TEXT;"
     "PRAGMA user_version = 2;",
+    // 3: the restore points the run saw on the disk (a JSON array); NULL: none seen (a
+    // mirror, or the run never looked), so `status` shows what the disk last held.
+    "ALTER TABLE runs ADD COLUMN restore_points TEXT;"
+    "PRAGMA user_version = 3;",
 };
 constexpr std::int64_t kSchemaVersion = std::size(kMigrations);
 
@@ -190,6 +194,8 @@ std::string good_copy(const char* alias, bool has_action) {
 }
 
 constexpr std::int64_t kSecondsPerDay = 24 * 60 * 60;
+
+std::string saw_restore_points(const char* alias) { return std::string(alias) + ".restore_points IS NOT NULL"; }
 
 }  // namespace
 
@@ -326,9 +332,10 @@ void SqliteHistory::prune(std::int64_t cutoff) {
   // needs its last good copy shown. The run's log is in the row and goes with it.
   const std::string newest_run = newest_per_disk("r.id", [](const char*) { return std::string("1"); });
   const std::string newest_good = newest_per_disk("r.id", [](const char* t) { return good_copy(t, true); });
+  const std::string newest_points = newest_per_disk("r.id", saw_restore_points);
   Statement s(db_.get(),
               "DELETE FROM runs WHERE finished_at < ? AND id NOT IN (" + newest_run + ") AND id NOT IN (" +
-                  newest_good + ")",
+                  newest_good + ") AND id NOT IN (" + newest_points + ")",
               path_);
   s.bind(1, cutoff);
   (void)s.step();
@@ -338,8 +345,8 @@ void SqliteHistory::insert(const JobReport& report) {
   Statement s(db_.get(),
               "INSERT INTO runs (uuid, label, device, started_at, finished_at, outcome, reason, bytes,"
               " files, duration_seconds, free_bytes_after, warnings, veeam_pauses, action,"
-              " verified_files, verified_bytes, verify_mismatches, verify_seconds, run_log)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              " verified_files, verified_bytes, verify_mismatches, verify_seconds, run_log, restore_points)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               path_);
   s.bind(1, report.disk.uuid);
   s.bind(2, report.disk.label);
@@ -372,6 +379,10 @@ void SqliteHistory::insert(const JobReport& report) {
     s.bind_null(19);
   else
     s.bind(19, cap_run_log(report.run_log));
+  if (report.restore_points.empty())
+    s.bind_null(20);
+  else
+    s.bind(20, to_json(report.restore_points));
   (void)s.step();
 }
 
@@ -405,6 +416,15 @@ std::vector<HistoryRow> SqliteHistory::last_verification_per_disk() {
               path_);
   while (s.step()) rows.push_back(read_row(s));
   return rows;
+}
+
+std::vector<DiskRestorePoints> SqliteHistory::restore_points_per_disk() {
+  std::vector<DiskRestorePoints> disks;
+  // Before schema version 3 no run recorded them.
+  if (!open(false) || version_ < 3) return disks;
+  Statement s(db_.get(), newest_per_disk("uuid, finished_at, restore_points", saw_restore_points), path_);
+  while (s.step()) disks.push_back({s.text(0), s.integer(1), restore_points_from_json(s.text(2))});
+  return disks;
 }
 
 std::vector<HistoryRow> SqliteHistory::recent(int limit) {

@@ -44,6 +44,7 @@ class SqliteHistory final : public History {
   std::vector<HistoryRow> last_run_per_disk() override;
   std::vector<HistoryRow> last_success_per_disk() override;
   std::vector<HistoryRow> last_verification_per_disk() override;
+  std::vector<DiskRestorePoints> restore_points_per_disk() override;
   std::vector<HistoryRow> recent(int limit) override;
   std::optional<std::string> run_log(std::int64_t id) override;
 

@@ -104,19 +104,34 @@ function labelOf(disk, jobs) {
   return (job && job.label) || disk.label;
 }
 
+// A disk with restore points gets a row of its own under it listing them, as the server
+// last saw them (the disk itself is offsite); a mirror disk has none.
+function renderPoints(disk) {
+  const seen = disk.restore_points;
+  const items = seen.points.slice().reverse().map((p) => el('li', {'data-point': p.name},
+    el('span', {className: 'point-name'}, p.name),
+    ' · ' + formatTime(p.started_at) + ' · ' + formatBytes(p.bytes) + ' in ' + p.files + (p.files === 1 ? ' file' : ' files') +
+    (p.verified ? ' · verified' : ' · not verified')));
+  return el('tr', {className: 'points', 'data-uuid': disk.uuid},
+    el('td', {colSpan: 5},
+      el('span', {className: 'muted'}, 'Restore points (newest first), as of ' + formatTime(seen.seen_at) + ':'),
+      el('ul', {className: 'points'}, ...items)));
+}
+
 function renderDisks(status) {
-  const rows = status.disks.map((disk) => {
+  const rows = status.disks.flatMap((disk) => {
     const good = disk.last_good_copy;
     const run = disk.last_run;
     const label = el('td', {}, labelOf(disk, status.jobs) || '—');
     if (disk.stale) label.append(el('span', {className: 'badge', title: 'no good copy for ' + disk.stale_after_days + ' days'}, 'STALE'));
     const lastRun = run ? run.action + ' ' + run.outcome + (run.reason ? ': ' + run.reason : '') : 'never';
-    return el('tr', {className: disk.stale ? 'stale' : '', 'data-uuid': disk.uuid},
+    const row = el('tr', {className: disk.stale ? 'stale' : '', 'data-uuid': disk.uuid},
       label,
       el('td', {className: 'uuid'}, disk.uuid),
       el('td', {}, good ? formatTime(good.finished_at) : 'none recorded'),
       el('td', {}, good ? formatDuration(good.age_seconds) + ' ago' : '—'),
       el('td', {className: 'outcome-' + (run ? run.outcome : 'none')}, lastRun));
+    return disk.restore_points ? [row, renderPoints(disk)] : [row];
   });
   document.querySelector('#disks tbody').replaceChildren(...(rows.length
     ? rows : [el('tr', {}, el('td', {colSpan: 5, className: 'muted'}, 'No disk is whitelisted.'))]));

@@ -5,9 +5,11 @@
 // state.json, `sha256sum -c` inside a restore point, inode numbers shared between points.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -202,6 +204,85 @@ TEST(RestorePointsStop, SigtermMidCopyLeavesEveryEarlierPointAndLatestAsTheyWere
   expect_point_equals(scan_tree(f.source(), {kLockName}), view.path() + "/" + names[1]);
   expect_point_checks(view.path() + "/" + names[1]);
   EXPECT_FALSE(fs::exists(view.path() + "/.usb-backup-copier/in-progress"));
+}
+
+std::string sha256_of(const std::string& path) { return run_ok({"sha256sum", path}).substr(0, 64); }
+
+// Flips the file's first byte in place and puts its mtime back: a damaged copy that rsync
+// takes for the source's file (same size, same time).
+ino_t damage_keeping_size_and_time(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  char byte = 0;
+  EXPECT_EQ(::pread(fd, &byte, 1, 0), 1);
+  byte = static_cast<char>(byte ^ 0x5a);
+  EXPECT_EQ(::pwrite(fd, &byte, 1, 0), 1);
+  const struct timespec times[2] = {st.st_atim, st.st_mtim};
+  EXPECT_EQ(::futimens(fd, times), 0);
+  EXPECT_EQ(::fsync(fd), 0);
+  ::close(fd);
+  return st.st_ino;
+}
+
+TEST(RestorePointsDamage, AFileVerifyFoundDamagedIsCopiedAnewIntoTheNextPointNotLinked) {
+  CopyFixture f(with_points("ext4", 3));
+  make_file(f.source() + "/Jobs/Nightly.vbk", 2u << 20, 1);
+  make_file(f.source() + "/Jobs/Nightly-1.vib", 1u << 20, 2);
+  ASSERT_EQ(f.copy().exit_code, 0);
+  std::string first;
+  ino_t damaged = 0;
+  {
+    RwMount rw(f.devnode());
+    first = point_names(rw.path()).at(0);
+    damaged = damage_keeping_size_and_time(rw.path() + "/" + first + "/Jobs/Nightly-1.vib");
+  }
+  const CopierResult verify = f.copier({"verify", "--device", f.devnode()});
+  EXPECT_EQ(verify.exit_code, 1) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("'Jobs/Nightly-1.vib' differs from the manifest"));
+
+  wait_for_the_next_second();
+  const CopierResult r = f.copy();  // verify = written: reads back only what it counts as written
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Copying 1 file that the last check found damaged anew"));
+  DiskView view(f.disk());
+  const auto names = point_names(view.path());
+  ASSERT_EQ(names.size(), 2u);
+  const auto path = [&](std::size_t i, const std::string& rel) { return view.path() + "/" + names[i] + "/" + rel; };
+  EXPECT_EQ(sha256_of(path(1, "Jobs/Nightly-1.vib")), sha256_of(f.source() + "/Jobs/Nightly-1.vib"));
+  EXPECT_NE(inode_of(path(1, "Jobs/Nightly-1.vib")), damaged) << "the damaged inode is not shared";
+  EXPECT_EQ(inode_of(path(0, "Jobs/Nightly-1.vib")), damaged) << "the older point is left as it was";
+  EXPECT_EQ(inode_of(path(0, "Jobs/Nightly.vbk")), inode_of(path(1, "Jobs/Nightly.vbk"))) << "the rest is linked";
+  expect_point_checks(view.path() + "/" + names[1]);
+}
+
+TEST(RestorePointsVerify, DamageInTheOlderPointIsFoundOnlyByVerifyAll) {
+  CopyFixture f(with_points("ext4", 3));
+  make_file(f.source() + "/Jobs/Nightly.vbk", 2u << 20, 1);
+  make_file(f.source() + "/Jobs/Nightly-1.vib", 1u << 20, 2);
+  ASSERT_EQ(f.copy().exit_code, 0);
+  wait_for_the_next_second();
+  make_file(f.source() + "/Jobs/Nightly-1.vib", 1u << 20, 7);  // changed: its own file in the newer point
+  ASSERT_EQ(f.copy().exit_code, 0);
+  std::vector<std::string> names;
+  {
+    RwMount rw(f.devnode());
+    names = point_names(rw.path());
+    ASSERT_EQ(names.size(), 2u);
+    damage_keeping_size_and_time(rw.path() + "/" + names[0] + "/Jobs/Nightly-1.vib");
+  }
+
+  const CopierResult newest = f.copier({"verify", "--device", f.devnode()});
+  EXPECT_EQ(newest.exit_code, 0) << newest.output;
+  EXPECT_THAT(newest.output, HasSubstr("Checking the newest restore point '" + names[1] + "'"));
+
+  const CopierResult all = f.copier({"verify", "--device", f.devnode(), "--all"});
+  EXPECT_EQ(all.exit_code, 1) << all.output;
+  EXPECT_THAT(all.output, HasSubstr("'" + names[0] + "': 1 file differs or cannot be read, 0 files are missing: "
+                                    "'Jobs/Nightly-1.vib' differs from the manifest"));
+  EXPECT_THAT(all.output, HasSubstr("'" + names[1] + "': 2 files (3.00 MiB) match"));
+  EXPECT_TRUE(f.disk_released());
 }
 
 std::uint64_t free_mib(LoopDisk& disk) {

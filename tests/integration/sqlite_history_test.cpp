@@ -259,7 +259,7 @@ TEST_F(SqliteHistoryTest, AVersion1DatabaseIsReadAsItIsAndMigratedByTheNextRecor
   JobReport r = report_for("NEW-0002", 1000, Outcome::success);
   r.run_log = "a log\n";
   history.record(r);
-  EXPECT_EQ(user_version(state_), "2\n");
+  EXPECT_EQ(user_version(state_), "3\n") << "brought up to the newest schema";
   const auto rows = history.recent(10);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].uuid, "NEW-0002");
@@ -421,6 +421,64 @@ std::vector<std::int64_t> started_ats(History& history) {
   std::vector<std::int64_t> out;
   for (const HistoryRow& row : history.recent(100)) out.push_back(row.started_at);
   return out;
+}
+
+// A database as schema version 2 left it (before restore points were recorded).
+void make_version_2_database(const std::string& state) {
+  make_version_1_database(state);
+  std::string out;
+  ASSERT_EQ(test::run({"sqlite3", state + "/history.db",
+                       "ALTER TABLE runs ADD COLUMN run_log TEXT;"
+                       "UPDATE runs SET run_log = 'old log';"
+                       "PRAGMA user_version = 2;"},
+                      &out),
+            0)
+      << out;
+}
+
+JobReport with_points(JobReport r, std::vector<RestorePoint> points) {
+  r.restore_points = std::move(points);
+  return r;
+}
+
+TEST_F(SqliteHistoryTest, AVersion2DatabaseHasNoRestorePointsUntilTheNextRecordMigratesIt) {
+  make_version_2_database(state_);
+  {
+    SqliteHistory reader(state_, HistoryAccess::read_only);
+    EXPECT_TRUE(reader.restore_points_per_disk().empty());
+    ASSERT_EQ(reader.recent(10).size(), 1u);
+    EXPECT_EQ(reader.run_log(reader.recent(10)[0].id), "old log");
+  }
+  EXPECT_EQ(user_version(state_), "2\n");
+  SqliteHistory history(state_);
+  const RestorePoint a{"2026-11-28T020000Z", 1795831200, 10, 3ULL << 30, true};
+  history.record(with_points(report_for("NEW-0002", 1000, Outcome::success), {a}));
+  EXPECT_EQ(user_version(state_), "3\n");
+  const auto disks = SqliteHistory(state_, HistoryAccess::read_only).restore_points_per_disk();
+  ASSERT_EQ(disks.size(), 1u);
+  EXPECT_EQ(disks[0].uuid, "NEW-0002");
+  EXPECT_EQ(disks[0].seen_at, 1000 + 3725);
+  EXPECT_EQ(disks[0].points, std::vector<RestorePoint>{a});
+  EXPECT_EQ(history.recent(10).size(), 2u) << "the old run is still there";
+}
+
+TEST_F(SqliteHistoryTest, EachDisksRestorePointsAreThoseItsNewestRunThatSawThemRecorded) {
+  SqliteHistory history(state_, HistoryAccess::read_write, 10);
+  const RestorePoint a{"2026-11-27T020000Z", 1795744800, 10, 3ULL << 30, true};
+  const RestorePoint b{"2026-11-28T020000Z", 1795831200, 11, 4ULL << 30, false};
+  history.record(with_points(report_for("AAAA-0001", 1 * kDay, Outcome::success), {a}));
+  // Neither the disk's newest run nor its newest good copy: kept for its list all the same.
+  JobReport verify = with_points(report_for("AAAA-0001", 2 * kDay, Outcome::failed), {a, b});
+  verify.action = JobAction::verify;
+  history.record(verify);
+  // A run that never reached the disk saw nothing: the list stays, also when old runs are pruned.
+  history.record(report_for("AAAA-0001", 90 * kDay, Outcome::failed));
+  history.record(report_for("BBBB-0002", 95 * kDay, Outcome::success));  // a mirror
+  const auto disks = history.restore_points_per_disk();
+  ASSERT_EQ(disks.size(), 1u);
+  EXPECT_EQ(disks[0].uuid, "AAAA-0001");
+  EXPECT_EQ(disks[0].seen_at, 2 * kDay + 3725);
+  EXPECT_EQ(disks[0].points, (std::vector<RestorePoint>{a, b}));
 }
 
 TEST_F(SqliteHistoryTest, OldRunsArePrunedWithTheirLogsButEachDisksNewestGoodCopyStays) {

@@ -7,13 +7,16 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "core/json.h"
 #include "support/copy_fixture.h"
@@ -176,6 +179,7 @@ TEST(WebServe, ShowsARunningCopyAndItsEndInTheApiThePageAndTheMetrics) {
   EXPECT_EQ(count_of(dom1, "<script"), 1u) << "only the page's own app.js:\n" << dom1;
   EXPECT_THAT(dom1, HasSubstr("<p id=\"problem\" class=\"problem\" hidden=\"\"></p>")) << "the page ran without error";
   EXPECT_THAT(dom1, Not(HasSubstr("No copy is running")));
+  EXPECT_THAT(dom1, Not(HasSubstr("Restore points"))) << "a mirror disk lists none";
   ASSERT_GT(advance_copy(freezer, server, static_cast<std::uint64_t>(bar1)), static_cast<std::uint64_t>(bar1));
   const std::string dom2 = dump_dom(f, server);
   EXPECT_GT(progress_bytes(dom2), bar1) << dom2;
@@ -243,6 +247,57 @@ TEST(WebServe, ShowsARunningCopyAndItsEndInTheApiThePageAndTheMetrics) {
   ASSERT_TRUE(stopped) << "serve did not stop on SIGTERM";
   EXPECT_EQ(stopped->exit_code, 0) << stopped->output;
   EXPECT_THAT(stopped->output, HasSubstr("Stopped by SIGTERM"));
+}
+
+TEST(WebServe, ListsADisksRestorePointsAsTheLastRunSawThemInTheApiThePageAndStatus) {
+  const int port = free_port();
+  CopyFixture f({.backup_lines = {"restore-points = 3"}, .extra_sections = webserver_section(port)});
+  make_file(f.source() + "/Nightly.vbk", 1u << 20, 1);
+  ASSERT_EQ(f.copy().exit_code, 0);
+  // Restore points are named by their run's start, to the second.
+  const std::time_t first_start = std::time(nullptr);
+  while (std::time(nullptr) == first_start) std::this_thread::sleep_for(20ms);
+  make_file(f.source() + "/Nightly-1.vib", 1u << 20, 2);
+  ASSERT_EQ(f.copy().exit_code, 0);
+  std::vector<std::string> names;
+  const auto state = f.disk_state();
+  ASSERT_TRUE(state && state->contains("restore_points"));
+  for (const auto& p : state->at("restore_points")) names.push_back(json_string(p, "name").value_or(""));
+  ASSERT_EQ(names.size(), 2u);
+
+  // The disk is unplugged (the fixture's copies unmount it): what follows comes from the history.
+  Server server(f, port);
+  ASSERT_TRUE(server.wait_until_up()) << server.process().output_so_far();
+  const auto status = server.json("/api/status");
+  nlohmann::json disk;
+  for (const auto& d : status["disks"])
+    if (strcasecmp(d["uuid"].get<std::string>().c_str(), f.uuid().c_str()) == 0) disk = d;
+  ASSERT_TRUE(disk.contains("restore_points")) << status.dump();
+  const auto& points = disk["restore_points"]["points"];
+  ASSERT_EQ(points.size(), 2u) << status.dump();
+  EXPECT_EQ(points[0]["name"], names[0]);
+  EXPECT_EQ(points[1]["name"], names[1]);
+  EXPECT_EQ(points[0]["files"], 1u);
+  EXPECT_EQ(points[1]["files"], 2u);
+  EXPECT_EQ(points[1]["bytes"], 2u << 20);
+  EXPECT_EQ(points[1]["verified"], true);
+
+  const std::string dom = dump_dom(f, server);
+  EXPECT_THAT(dom, HasSubstr("Restore points (newest first)")) << dom;
+  EXPECT_THAT(dom, HasSubstr("data-point=\"" + names[0] + "\""));
+  EXPECT_THAT(dom, HasSubstr("data-point=\"" + names[1] + "\""));
+  EXPECT_THAT(dom, HasSubstr("2.00 MiB in 2 files · verified"));
+  EXPECT_LT(dom.find("data-point=\"" + names[1] + "\""), dom.find("data-point=\"" + names[0] + "\""))
+      << "newest first";
+
+  const CopierResult text = f.copier({"status"});
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("restore points, as of"));
+  EXPECT_THAT(text.output, HasSubstr(names[0] + ": 1.00 MiB in 1 file, verified"));
+  EXPECT_THAT(text.output, HasSubstr(names[1] + ": 2.00 MiB in 2 files, verified"));
+
+  server.process().signal(SIGTERM);
+  ASSERT_TRUE(server.process().wait(30s));
 }
 
 TEST(WebServe, AnswersOnlyGetAndSendsItsSecurityHeaders) {

@@ -287,12 +287,88 @@ TEST_F(RestorePointJobTest, AFatDiskIsMirroredWithAWarning) {
   EXPECT_TRUE(disk_state()->restore_points.empty());
 }
 
+TEST_F(RestorePointJobTest, AFileVerifyFoundDamagedInTheNewestPointIsCopiedAnewNotLinkedAndReadBack) {
+  config_.state_directory = "/var/lib/usb-backup-copier";
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}});
+  hasher_.corrupt_.insert(std::string(kMount) + "/" + kOld + "/jobs/backup.vbk");
+  ASSERT_EQ(run_job({JobRequest::By::device, kDev, false, JobAction::verify}).outcome, Outcome::failed);
+
+  hasher_.corrupt_.clear();
+  hasher_.copies_read_.clear();
+  fs_.files_[std::string(kSource) + "/jobs/backup.vbk"] = "data";
+  fs_.files_[std::string(kSource) + "/jobs/other.vbk"] = "oo";
+  // rsync links both: the damaged file has the source's size and time.
+  bool linked_copy_gone = false;
+  ScriptedRun anew = copy_writing({{"jobs/backup.vbk", "data"}});
+  anew.chunks.front().action = [this, &linked_copy_gone, write = anew.chunks.front().action] {
+    linked_copy_gone = !fs_.files_.count(kInProgress + "/jobs/backup.vbk");
+    write();
+  };
+  processes_.runs_ = {dry_run(0, 0), copy_writing({{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}}), anew};
+  const JobReport r = run_job();
+  ASSERT_EQ(r.outcome, Outcome::success) << r.reason;
+  ASSERT_EQ(processes_.started_.size(), 3u);
+  EXPECT_THAT(processes_.started_[1], Contains("--link-dest=" + std::string(kMount) + "/" + kOld));
+  EXPECT_THAT(processes_.started_[2], Not(Contains(HasSubstr("--link-dest")))) << "copied anew, not linked";
+  EXPECT_EQ(processes_.started_[2].back(), kInProgress + "/");
+  EXPECT_TRUE(linked_copy_gone) << "the link rsync made is removed first";
+  EXPECT_TRUE(logged("Copying 1 file that the last check found damaged anew", r)) << r.run_log;
+  EXPECT_EQ(hasher_.copies_read_, std::vector<std::string>{kInProgress + "/jobs/backup.vbk"})
+      << "read back despite its old sum; the undamaged file keeps its sum";
+  EXPECT_EQ(disk().at(kNew + "/jobs/backup.vbk"), "data");
+
+  // Done with: the next copy links everything again.
+  processes_.runs_ = {dry_run(0, 0), copy_writing({{"jobs/backup.vbk", "data"}, {"jobs/other.vbk", "oo"}})};
+  clock_.advance(std::chrono::hours(1));
+  ASSERT_EQ(run_job().outcome, Outcome::success);
+  EXPECT_EQ(processes_.started_.size(), 5u);
+}
+
 TEST_F(RestorePointJobTest, VerifyChecksTheNewestPoint) {
   point_on_disk("2021-01-01T000000Z", {{"jobs/backup.vbk", "y"}});
   point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
   const JobReport r = run_job({JobRequest::By::device, kDev, false, JobAction::verify});
   ASSERT_EQ(r.outcome, Outcome::success) << r.reason;
   EXPECT_EQ(hasher_.copies_read_, std::vector<std::string>{std::string(kMount) + "/" + kOld + "/jobs/backup.vbk"});
+}
+
+TEST_F(RestorePointJobTest, VerifyAllChecksEveryPointAgainstItsOwnManifestAndSaysWhatEachHolds) {
+  const std::string oldest = "2021-01-01T000000Z";
+  point_on_disk(oldest, {{"jobs/backup.vbk", "y"}});
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
+  hasher_.corrupt_.insert(std::string(kMount) + "/" + oldest + "/jobs/backup.vbk");
+  ASSERT_EQ(run_job({JobRequest::By::device, kDev, false, JobAction::verify}).outcome, Outcome::success)
+      << "the newest alone is good";
+
+  hasher_.copies_read_.clear();
+  const JobReport r = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_EQ(exit_code(r), 1);
+  EXPECT_EQ(hasher_.copies_read_, (std::vector<std::string>{std::string(kMount) + "/" + oldest + "/jobs/backup.vbk",
+                                                            std::string(kMount) + "/" + kOld + "/jobs/backup.vbk"}));
+  EXPECT_THAT(r.reason, HasSubstr("1 of the 2 restore points on the disk do not match"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + oldest + "': 1 file differs or cannot be read, 0 files are missing: "
+                                  "'jobs/backup.vbk' differs from the manifest"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + kOld + "': 1 file (4 B) match"));
+  EXPECT_EQ(r.verification->files_checked, 2u);
+  EXPECT_EQ(r.verification->mismatches, 1u);
+  EXPECT_EQ(r.verification->problems.at(0), "'" + oldest + "': 'jobs/backup.vbk' differs from the manifest");
+  EXPECT_FALSE(fs_.files_.count(config_.state_directory + "/damaged-" + kUuid + ".sha256"))
+      << "only damage in the newest point is for the next copy to replace";
+}
+
+TEST_F(RestorePointJobTest, VerifyAllPassesWhenEveryPointIsWholeAndFailsOnAPointWithoutManifest) {
+  point_on_disk("2021-01-01T000000Z", {{"jobs/backup.vbk", "y"}});
+  point_on_disk(kOld, {{"jobs/backup.vbk", "data"}});
+  const JobReport good = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  ASSERT_EQ(good.outcome, Outcome::success) << good.reason;
+  EXPECT_THAT(good.reason, HasSubstr("Checked all 2 restore points, 2 files"));
+
+  mounter_.disks_[kDev].erase("2021-01-01T000000Z/" + std::string(kManifestFile));
+  const JobReport r = run_job({JobRequest::By::device, kDev, false, JobAction::verify, true});
+  EXPECT_EQ(r.outcome, Outcome::failed);
+  EXPECT_THAT(r.reason, HasSubstr("'2021-01-01T000000Z' holds no checksum manifest"));
+  EXPECT_THAT(r.reason, HasSubstr("'" + kOld + "': 1 file (4 B) match"));
 }
 
 }  // namespace

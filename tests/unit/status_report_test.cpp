@@ -182,6 +182,30 @@ TEST_F(StatusReportTest, ByteCountsStayExactAndLabelsStayText) {
   EXPECT_EQ(json_string(disk, "label"), "<script>\xEF\xBF\xBD") << "invalid UTF-8 replaced, not passed on";
 }
 
+TEST_F(StatusReportTest, ListsEachDisksRestorePointsAsLastSeenAndNoneForAMirror) {
+  overview_.last_good = {row("1A2B-3C4D", overview_.now - kDay, "success"),
+                         row("AAAAAAAA-1111-4222-8333-444455556666", overview_.now - kDay, "success")};
+  overview_.last_runs = overview_.last_good;
+  overview_.restore_points = {{"aaaaaaaa-1111-4222-8333-444455556666", overview_.now - kDay,
+                               {{"2027-01-13T080000Z", overview_.now - 2 * kDay, 10, 3ULL << 30, true},
+                                {"2027-01-14T080000Z", overview_.now - kDay, 11, 4ULL << 30, false}}}};
+  const std::string text = render_status_text(config_, overview_);
+  EXPECT_THAT(text, HasSubstr("    restore points, as of 2027-01-14T08:00:00Z (newest last):\n"
+                              "      2027-01-13T080000Z: 3.00 GiB in 10 files, verified\n"
+                              "      2027-01-14T080000Z: 4.00 GiB in 11 files, not verified\n"));
+  EXPECT_EQ(text.find("restore points"), text.rfind("restore points")) << "only the disk that has them:\n" << text;
+  const auto obj = parse_json_object(render_status_json(config_, overview_));
+  ASSERT_TRUE(obj);
+  const Json& points = disk_named(*obj, "aaaaaaaa-1111-4222-8333-444455556666").at("restore_points");
+  EXPECT_EQ(json_int(points, "seen_at"), overview_.now - kDay);
+  ASSERT_EQ(points.at("points").size(), 2u);
+  EXPECT_EQ(json_string(points.at("points").at(1), "name"), "2027-01-14T080000Z");
+  EXPECT_EQ(json_count(points.at("points").at(1), "bytes"), 4ULL << 30);
+  EXPECT_EQ(json_count(points.at("points").at(1), "files"), 11u);
+  EXPECT_EQ(json_bool(points.at("points").at(1), "verified"), false);
+  EXPECT_FALSE(disk_named(*obj, "1a2b-3c4d").contains("restore_points")) << "a mirror's entry is as before";
+}
+
 // The documented shape, byte for byte: a change here is a change for every reader of
 // `status --json` and /api/status (tests/unit/fixtures/json/status.json; the README shows it).
 TEST_F(StatusReportTest, JsonMatchesTheGoldenFile) {
@@ -211,9 +235,16 @@ TEST_F(StatusReportTest, JsonMatchesTheGoldenFile) {
   good.verification = HistoryVerification{12, 5000000000123, 0, 41};
   HistoryRow failed = row("1A2B-3C4D", overview_.now - 3600, "failed", "copy", "Not enough space on the disk", 0);
   failed.id = 42;
-  overview_.last_good = {good};
+  HistoryRow pointed = row("AAAAAAAA-1111-4222-8333-444455556666", overview_.now - 2 * kDay, "success", "copy",
+                           "Copy complete", 3221225472);
+  pointed.label = "ROTATION1";
+  pointed.id = 40;
+  overview_.last_good = {good, pointed};
   overview_.last_verifications = {good};
-  overview_.last_runs = {failed};
+  overview_.last_runs = {failed, pointed};
+  overview_.restore_points = {{"AAAAAAAA-1111-4222-8333-444455556666", overview_.now - 2 * kDay,
+                               {{"2027-01-12T080000Z", overview_.now - 3 * kDay - 60, 10, 3221225472, true},
+                                {"2027-01-13T080000Z", overview_.now - 2 * kDay - 60, 11, 3321225472, true}}}};
   const std::string json = render_status_json(config_, overview_);
   const std::string golden = read_fixture("json/status.json");
   EXPECT_EQ(json, golden) << "got:\n" << json;

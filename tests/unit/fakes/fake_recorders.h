@@ -54,6 +54,10 @@ class FakeHistory final : public History {
     fail_if_broken();
     return verification_rows_;
   }
+  std::vector<DiskRestorePoints> restore_points_per_disk() override {
+    fail_if_broken();
+    return restore_points_;
+  }
   std::vector<HistoryRow> recent(int) override {
     fail_if_broken();
     return rows_;
@@ -69,6 +73,7 @@ class FakeHistory final : public History {
   std::vector<HistoryRow> success_rows_;  // last_success_per_disk()
   std::vector<HistoryRow> verification_rows_;  // last_verification_per_disk()
   std::map<std::int64_t, std::string> logs_;
+  std::vector<DiskRestorePoints> restore_points_;  // restore_points_per_disk()
   bool broken_ = false;
 
  private:
