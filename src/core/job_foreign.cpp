@@ -13,6 +13,7 @@
 
 #include "core/disk_state.h"
 #include "core/job.h"
+#include "core/restore_points.h"
 #include "core/rsync.h"
 #include "core/text.h"
 
@@ -53,8 +54,11 @@ void Job::note_foreign_entries() {
   std::vector<std::string> examples;
   try {
     ports_.fs.walk_special(config_.backup_destination, leave_out, [&](const std::string& path, SpecialKind kind) {
-      // The previous copy's own symlink (or FIFO, device node) of the source: not foreign.
-      if (ports_.fs.kind(config_.backup_source + "/" + path) == PathKind::other) return;
+      // The link naming the newest restore point is ours.
+      if (path == kLatestLink && kind == SpecialKind::symlink) return;
+      // A copy's own symlink (or FIFO, device node) of the source -- the mirror's, a restore
+      // point's or the in-progress one's: not foreign.
+      if (ports_.fs.kind(config_.backup_source + "/" + std::string(source_path_of(path))) == PathKind::other) return;
       ++counts[static_cast<std::size_t>(kind)];
       ++total;
       if (examples.size() < kNamedExamples) examples.push_back(ubc::quoted(printable_name(path)));

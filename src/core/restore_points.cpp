@@ -27,6 +27,24 @@ bool is_restore_point_name(std::string_view name) {
   return true;
 }
 
+std::string_view source_path_of(std::string_view disk_path) {
+  const auto strip = [&](std::string_view dir) -> std::optional<std::string_view> {
+    if (disk_path.size() > dir.size() + 1 && disk_path.substr(0, dir.size()) == dir && disk_path[dir.size()] == '/')
+      return disk_path.substr(dir.size() + 1);
+    return std::nullopt;
+  };
+  if (const auto inside = strip(kInProgressDir)) return *inside;
+  const std::string_view top = disk_path.substr(0, disk_path.find('/'));
+  if (is_restore_point_name(top))
+    if (const auto inside = strip(top)) return *inside;
+  const std::string_view deleting = kDeletingPrefix;
+  if (disk_path.substr(0, deleting.size()) == deleting) {
+    const std::string_view dir = disk_path.substr(0, disk_path.find('/', deleting.size()));
+    if (const auto inside = strip(dir)) return *inside;
+  }
+  return disk_path;
+}
+
 bool restore_points_possible(std::string_view kernel_fstype) { return fs_has_unix_ownership(kernel_fstype); }
 
 std::string describe_restore_points(int configured) {

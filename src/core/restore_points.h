@@ -34,6 +34,11 @@ std::string restore_point_name(std::int64_t unix_seconds);
 // Exactly the shape restore_point_name makes; everything else at the disk's root is not one.
 bool is_restore_point_name(std::string_view name);
 
+// Where an entry of the disk (a path relative to its root) comes from in the source: inside
+// a restore point, the in-progress copy or a point being deleted, what follows that
+// directory; anything else (a mirror's entries) is the same path.
+std::string_view source_path_of(std::string_view disk_path);
+
 // ext4, xfs, btrfs: hard links, owners and modes. vfat, exfat, ntfs3: none, so mirrored.
 bool restore_points_possible(std::string_view kernel_fstype);
 

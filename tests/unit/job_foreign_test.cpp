@@ -54,5 +54,30 @@ TEST_F(JobTest, CountsALinkInPlaceOfItsOwnDirectoryButNotTheFilesystemsEntries) 
   EXPECT_THAT(r.warnings[0], Not(HasSubstr("lost+found")));
 }
 
+TEST_F(JobTest, TakesTheLatestLinkAndTheSymlinksOfRestorePointsForWhatTheyAre) {
+  fs_.special_[kDisk + "latest"] = SpecialKind::symlink;
+  fs_.special_[kDisk + "2026-11-28T010000Z/Jobs/latest.vbk"] = SpecialKind::symlink;
+  fs_.special_[kDisk + ".usb-backup-copier/in-progress/Jobs/latest.vbk"] = SpecialKind::symlink;
+  fs_.special_[kDisk + ".usb-backup-copier/deleting-2026-11-01T010000Z/Jobs/latest.vbk"] = SpecialKind::symlink;
+  fs_.special_[std::string(kSource) + "/Jobs/latest.vbk"] = SpecialKind::symlink;
+  // Foreign all the same: a link the source does not have, inside a point.
+  fs_.special_[kDisk + "2026-11-28T010000Z/Jobs/planted"] = SpecialKind::symlink;
+  processes_.runs_ = {dry_run(1, 10), copy_run(10, 1)};
+  const JobReport r = run_job();
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("The disk held 1 symbolic link that the source does not have "
+                                       "('2026-11-28T010000Z/Jobs/planted')"));
+}
+
+TEST(SourcePathOf, StripsTheCopyThatHoldsAnEntry) {
+  EXPECT_EQ(source_path_of("2026-11-28T010000Z/Jobs/a.vbk"), "Jobs/a.vbk");
+  EXPECT_EQ(source_path_of(".usb-backup-copier/in-progress/Jobs/a.vbk"), "Jobs/a.vbk");
+  EXPECT_EQ(source_path_of(".usb-backup-copier/deleting-2026-11-01T010000Z/a"), "a");
+  EXPECT_EQ(source_path_of("Jobs/a.vbk"), "Jobs/a.vbk");
+  EXPECT_EQ(source_path_of("2026-11-28T010000Z"), "2026-11-28T010000Z");
+  EXPECT_EQ(source_path_of("2026-11-28T01000Z/a"), "2026-11-28T01000Z/a");  // not a point's name
+  EXPECT_EQ(source_path_of(".usb-backup-copier/in-progress"), ".usb-backup-copier/in-progress");
+}
+
 }  // namespace
 }  // namespace ubc::test
