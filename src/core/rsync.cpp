@@ -145,10 +145,14 @@ bool fs_has_unix_ownership(std::string_view fstype) {
 std::vector<std::string> build_rsync_argv(const Config& config, const std::string& fstype,
                                           const std::string& mount_point, RsyncMode mode,
                                           const std::string& link_dest) {
-  std::vector<std::string> argv{
-      "rsync", "--archive",
-      // Why each option: README.md, "rsync options".
-      "--delete-before", "--numeric-ids", "--partial-dir=" + std::string(kRsyncPartialDir)};
+  std::vector<std::string> argv{"rsync", "--archive",
+                                // Why each option: README.md, "rsync options".
+                                "--delete-before", "--numeric-ids"};
+  // The dry run writes nothing, so it keeps no partial files, and it lists the same changes
+  // without the option; with it, rsync (3.4 on) looks for a partial file beside every file,
+  // walking the path one openat at a time: 5 system calls for each, where the rest of the
+  // dry run makes 3.
+  if (mode == RsyncMode::copy) argv.push_back("--partial-dir=" + std::string(kRsyncPartialDir));
 
   if (fs_has_unix_ownership(fstype)) {
     argv.emplace_back("--hard-links");

@@ -81,8 +81,7 @@ std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> 
 
 TEST(RsyncArgv, Ext4DryRunIsTheFullCommandLine) {
   EXPECT_EQ(build_rsync_argv(site_config(), "ext4", "/media/usb-backup", RsyncMode::dry_run),
-            concat({{"rsync", "--archive", "--delete-before", "--numeric-ids",
-                     "--partial-dir=.rsync-partial", "--hard-links"},
+            concat({{"rsync", "--archive", "--delete-before", "--numeric-ids", "--hard-links"},
                     kFilterRules,
                     {"--stats", "--dry-run", "--out-format=%i %l %n", "/srv/veeam/",
                      "/media/usb-backup/"}}));
@@ -103,8 +102,7 @@ const std::vector<std::string> kNoOwnership{"--no-owner",   "--no-group",   "--n
 
 TEST(RsyncArgv, VfatDryRunDropsOwnershipLinksAndHardLinks) {
   EXPECT_EQ(build_rsync_argv(site_config(), "vfat", "/media/usb-backup", RsyncMode::dry_run),
-            concat({{"rsync", "--archive", "--delete-before", "--numeric-ids",
-                     "--partial-dir=.rsync-partial"},
+            concat({{"rsync", "--archive", "--delete-before", "--numeric-ids"},
                     kNoOwnership,
                     kFilterRules,
                     {"--stats", "--dry-run", "--out-format=%i %l %n", "/srv/veeam/",
