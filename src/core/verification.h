@@ -27,7 +27,8 @@ struct VerificationPlan {
 // file still has; every other file was written by this run (or by one that never
 // finished) and is checked. `all`: every file is checked. Files inside rsync's partial
 // directories are not part of the copy.
-VerificationPlan plan_verification(VerifyMode mode, std::vector<DiskFile> on_disk, const Manifest& known);
+// `known` is taken apart: its kept entries move into the plan.
+VerificationPlan plan_verification(VerifyMode mode, std::vector<DiskFile> on_disk, Manifest known);
 
 // A file name as logs and mails show it, quoted: 'a/b' (see printable_path).
 std::string quoted_path(std::string_view path);
