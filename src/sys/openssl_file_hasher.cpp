@@ -7,24 +7,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
-#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <vector>
 
+#include "sys/device_reader.h"
 #include "sys/unique_fd.h"
 
 namespace ubc {
 
 namespace {
-
-constexpr std::size_t kBlock = 1 << 20;
-// Files from this size on have the copy's next block read on a second thread.
-constexpr std::uint64_t kThreadFrom = 4 << 20;
 
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
@@ -100,12 +95,6 @@ OpenFile open_regular(const std::string& path, bool from_device) {
   return file;
 }
 
-// A buffer no bigger than the file (plus one byte, to see its end in the same read): a
-// tree of 100,000 small files would otherwise clear megabytes of buffers for each of them.
-std::size_t block_for(std::uint64_t file_size) {
-  return static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, file_size + 1));
-}
-
 // Reads until the buffer is full or the file ends: the bytes read, or -errno.
 ssize_t read_full(int fd, unsigned char* buffer, std::size_t size) {
   std::size_t done = 0;
@@ -121,30 +110,22 @@ ssize_t read_full(int fd, unsigned char* buffer, std::size_t size) {
   return static_cast<ssize_t>(done);
 }
 
-// What has been read from the device need not stay cached: the verification must not push
-// the server's own working set out of memory.
-void drop_behind(int fd, std::uint64_t offset, std::size_t size) {
-  (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(size), POSIX_FADV_DONTNEED);
-}
-
 template <typename KeepGoing>
 HashOutcome hash_file(const std::string& path, const KeepGoing& keep_going) {
   OpenFile file = open_regular(path, true);
   if (!file.fd) return file.failure;
   Sha256 sha;
   if (!sha.started()) return failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
-  std::vector<unsigned char> buffer(block_for(file.size));
+  DeviceReader reader(file.fd.get(), file.size);
   std::uint64_t bytes = 0;
   for (;;) {
-    const ssize_t n = read_full(file.fd.get(), buffer.data(), buffer.size());
-    if (n < 0) return read_failed(static_cast<int>(-n));
-    if (n == 0) break;
-    if (!sha.update(buffer.data(), static_cast<std::size_t>(n)))
-      return failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
-    drop_behind(file.fd.get(), bytes, static_cast<std::size_t>(n));
-    bytes += static_cast<std::uint64_t>(n);
+    const DeviceReader::Block block = reader.next();
+    if (block.error != 0) return read_failed(block.error);
+    if (block.size == 0) break;
+    if (!sha.update(block.data, block.size)) return failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
+    bytes += block.size;
     if (!keep_going(bytes)) return failed(HashOutcome::Kind::cancelled, "stopped");
-    if (static_cast<std::size_t>(n) < buffer.size()) break;  // read_full stops short only at the end
+    if (block.size < reader.block_size()) break;
   }
   auto sum = sha.finish();
   if (!sum) return failed(HashOutcome::Kind::error, "OpenSSL failed to finish the digest");
@@ -199,55 +180,37 @@ CompareOutcome OpensslFileHasher::compare_and_hash(const std::string& source, co
     out.copy = failed(HashOutcome::Kind::error, "OpenSSL could not start a SHA-256 digest");
     return out;
   }
-  // The copy's blocks alternate between two buffers: while one is hashed and compared, the
-  // next is read into the other. The source's block is read on this thread, just before
-  // it is compared. A small file is read on this thread alone (deferred): a thread per
-  // file would cost more than the overlap saves in a tree of small files.
-  const std::size_t block = block_for(cp.size);
-  const auto policy = cp.size < kThreadFrom ? std::launch::deferred : std::launch::async;
-  std::array<std::vector<unsigned char>, 2> copy_blocks{std::vector<unsigned char>(block),
-                                                        std::vector<unsigned char>(policy == std::launch::async ? block : 0)};
-  std::vector<unsigned char> source_block(block);
-  const int copy_fd = cp.fd.get();
-  auto read_copy = [copy_fd, &copy_blocks](int slot) {
-    return read_full(copy_fd, copy_blocks[slot].data(), copy_blocks[slot].size());
-  };
-  int slot = 0;
-  std::future<ssize_t> pending = std::async(policy, read_copy, slot);
+  // The copy is read ahead (DeviceReader) while this thread reads the source's block
+  // (mostly from the page cache, the copy pass having just read it), compares the two and
+  // hashes the copy's.
+  DeviceReader reader(cp.fd.get(), cp.size);
+  std::vector<unsigned char> source_block(reader.block_size());
   std::uint64_t bytes = 0;
   for (;;) {
-    const ssize_t n = pending.get();
-    if (n < 0) {
-      out.copy = read_failed(static_cast<int>(-n));
+    const DeviceReader::Block block = reader.next();
+    if (block.error != 0) {
+      out.copy = read_failed(block.error);
       return out;
     }
-    const auto got = static_cast<std::size_t>(n);
-    const bool last = got < block;  // read_full stops short only at the end
-    const int this_slot = slot;
-    if (!last) {
-      // Deferred, the next read runs only when asked for, after this block is done with.
-      if (policy == std::launch::async) slot = 1 - slot;
-      pending = std::async(policy, read_copy, slot);
-    }
-    const unsigned char* data = copy_blocks[this_slot].data();
-    const ssize_t s = read_full(src.fd.get(), source_block.data(), block);
+    // A full block of the source: a source longer than the copy shows at the copy's end.
+    const ssize_t s = read_full(src.fd.get(), source_block.data(), source_block.size());
     if (s < 0) {
       out.source = read_failed(static_cast<int>(-s));
-      return out;  // a pending read of the copy is waited for by its future's destructor
+      return out;
     }
-    if (static_cast<std::size_t>(s) != got || std::memcmp(data, source_block.data(), got) != 0) return out;
-    if (!sha.update(data, got)) {
+    if (static_cast<std::size_t>(s) != block.size || std::memcmp(block.data, source_block.data(), block.size) != 0)
+      return out;
+    if (!sha.update(block.data, block.size)) {
       out.copy = failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
       return out;
     }
-    drop_behind(copy_fd, bytes, got);
-    bytes += got;
+    bytes += block.size;
     out.copy.bytes = bytes;
-    if (got > 0 && !progress(bytes)) {
+    if (block.size > 0 && !progress(bytes)) {
       out.copy = failed(HashOutcome::Kind::cancelled, "stopped");
       return out;
     }
-    if (last) break;
+    if (block.size < reader.block_size()) break;
   }
   auto sum = sha.finish();
   if (!sum) {

@@ -9,11 +9,11 @@
 
 namespace ubc {
 
-// SHA-256 through OpenSSL's EVP. The copy's cached pages are dropped before it is read
-// (posix_fadvise DONTNEED after the caller's syncfs) and again behind the reader, so what
-// is hashed comes from the device. In compare_and_hash a second thread reads the copy's
-// next block from the device while the caller's thread reads the source's block (mostly
-// from the page cache, the copy having just read it), hashes the copy's and compares them.
+// SHA-256 through OpenSSL's EVP. The copy is read from the device by a DeviceReader
+// (O_DIRECT where the filesystem allows it, read ahead on a second thread for big files);
+// its cached pages are dropped first in case it has to read through the page cache. In
+// compare_and_hash the caller's thread reads the source's block (mostly from the page
+// cache, the copy having just read it), compares it with the copy's and hashes the copy's.
 class OpensslFileHasher final : public FileHasher {
  public:
   HashOutcome hash_copy(const std::string& copy, const HashProgress& progress) override;
