@@ -14,15 +14,15 @@ namespace ubc {
 namespace {
 
 // Read requests of 512 KiB keep a disk streaming (as fast as 4 MiB ones on the benchmark's
-// disks) while the ring and the source's block hold 2 MiB of the copier's memory.
+// disks) while the ring and the source's block hold 2.5 MiB of the copier's memory.
 constexpr std::size_t kBlock = 512 << 10;
 // O_DIRECT wants buffers, offsets and lengths aligned to the device's logical block size; 4
 // KiB covers every device in use.
 constexpr std::size_t kAlign = 4096;
 // Files from this size on are read ahead on a second thread.
 constexpr std::uint64_t kThreadFrom = 4 << 20;
-// Blocks in the ring: one the caller works on, one being read, one read and waiting.
-constexpr std::size_t kRing = 3;
+// Blocks in the ring: one being read, one compared, one hashed, one read and waiting.
+constexpr std::size_t kRing = 4;
 
 // A block no bigger than the file (plus one byte, to see its end in the same read): a tree
 // of 100,000 small files would otherwise clear half a megabyte of buffer for each of them.
@@ -117,14 +117,21 @@ DeviceReader::Block DeviceReader::next() {
     slot = read_block(handed_++);
   } else {
     std::unique_lock lock(mutex_);
-    released_ = handed_;  // the block handed out last is done with
-    changed_.notify_all();
     changed_.wait(lock, [&] { return produced_ > handed_; });
     slot = ready_[handed_ % ready_.size()];
     ++handed_;
   }
   ended_ = slot.error != 0 || slot.size < block_;
   return Block{slot.data, slot.size, slot.error};
+}
+
+void DeviceReader::release() {
+  if (!thread_.joinable()) return;  // one block, read again by the next call
+  {
+    std::lock_guard lock(mutex_);
+    ++released_;
+  }
+  changed_.notify_all();
 }
 
 }  // namespace ubc

@@ -22,7 +22,7 @@ namespace ubc {
 // behind the reader.
 //
 // A big file is read ahead on a second thread into a ring of blocks, so that the device
-// keeps reading while the caller compares and hashes; a small one is read on the caller's
+// keeps reading while the caller compares and hashes them; a small one is read on the caller's
 // thread, where a thread per file would cost more than it saves in a tree of small files.
 class DeviceReader {
  public:
@@ -37,13 +37,19 @@ class DeviceReader {
   DeviceReader(int fd, std::uint64_t size);
   ~DeviceReader();
   DeviceReader(const DeviceReader &) = delete;
-  DeviceReader& operator=(const DeviceReader &) = delete;
+  DeviceReader& operator=(const DeviceReader&) = delete;
 
-  // The next block. Its bytes stay valid until the next call. After a block shorter than
+  // The next block. Its bytes stay valid until it is released. After a block shorter than
   // block_size(), or an error, there is nothing more to read.
   Block next();
+  // Done with the oldest block handed out and not yet released: the reader may read into
+  // it again. May be called from another thread than next(), one thread at a time.
+  void release();
 
   std::size_t block_size() const { return block_; }
+  // Whether big files are read ahead on a second thread (and a caller's own stages may
+  // then run on threads too).
+  bool reads_ahead() const { return thread_.joinable(); }
   // Whether the blocks so far came straight from the device (O_DIRECT).
   bool direct() const { return direct_; }
 
@@ -69,7 +75,7 @@ class DeviceReader {
   std::vector<Slot> ready_;     // by block number modulo the ring (guarded by mutex_)
   std::uint64_t produced_ = 0;  // blocks read (guarded by mutex_)
   std::uint64_t handed_ = 0;    // blocks handed out (guarded by mutex_)
-  std::uint64_t released_ = 0;  // blocks the caller is done with (guarded by mutex_)
+  std::uint64_t released_ = 0;  // blocks released (guarded by mutex_)
   bool stop_ = false;           // the caller is done (guarded by mutex_)
   std::atomic<bool> direct_{false};
   bool ended_ = false;  // the caller's thread only

@@ -28,6 +28,7 @@ struct ReadBack {
   std::string bytes;
   std::vector<std::size_t> blocks;
   bool direct = false;
+  bool ahead = false;
   int error = 0;
 };
 
@@ -44,10 +45,12 @@ ReadBack read_back(const std::string& path) {
     }
     out.bytes.append(reinterpret_cast<const char*>(block.data), block.size);
     out.blocks.push_back(block.size);
+    reader.release();
     if (block.size < reader.block_size()) break;
   }
   EXPECT_EQ(reader.next().size, 0u) << "nothing after the end";
   out.direct = reader.direct();
+  out.ahead = reader.reads_ahead();
   return out;
 }
 
@@ -73,6 +76,7 @@ void expect_every_size_read_whole(const std::string& dir, bool direct) {
     const ReadBack got = read_back(path);
     EXPECT_EQ(got.error, 0) << size;
     EXPECT_EQ(got.direct, direct) << size;
+    EXPECT_EQ(got.ahead, size >= (4u << 20)) << size;
     EXPECT_TRUE(got.bytes == content) << "size " << size << ": " << got.bytes.size() << " bytes read";
     ASSERT_FALSE(got.blocks.empty()) << size;
     for (std::size_t i = 0; i + 1 < got.blocks.size(); ++i) EXPECT_EQ(got.blocks[i], got.blocks.front()) << size;
