@@ -72,6 +72,11 @@ def report(meta, rows):
     add("Disk (loop device, `dd bs=4M` with `oflag=direct` / `iflag=direct`, %d MiB): "
         "sequential write %.0f MiB/s, read %.0f MiB/s." % (dd_bytes // MIB, dd_w / MIB, dd_r / MIB))
     add("")
+    sha = int(meta["sha256_bytes_per_s"]) if meta.get("sha256_bytes_per_s") else None
+    if sha:
+        add("SHA-256 on one core (`openssl speed -evp sha256`, 512 KiB blocks): %.0f MiB/s. The verification "
+            "hashes a file on one core, so it cannot read faster than this, whatever the disk." % (sha / MIB))
+        add("")
     add("| measurement (median) | big files | many small files | target | big | small |")
     add("|---|---|---|---|---|---|")
 
@@ -108,6 +113,9 @@ def report(meta, rows):
     frac = {t: rate[t] / dd_r if rate[t] else None for t in ("big", "small")}
     line("**verification rate / disk sequential read**", [fmt(frac[t], "", 2) for t in ("big", "small")],
          "≥ 0.8 (big files)", (verdict(frac["big"], 0.8, at_least=True), ""))
+    if sha:
+        line("verification rate / SHA-256 on one core, for comparison",
+             [fmt(rate[t] / sha if rate[t] else None, "", 2) for t in ("big", "small")])
     rss = {t: peak(rows, t, "copier_rss_kib") for t in ("big", "small")}
     line("**copier's own peak RSS** (max of all its runs)",
          [fmt(rss[t] / 1024 if rss[t] else None, " MiB", 1) for t in ("big", "small")], "≤ 16 MiB",
