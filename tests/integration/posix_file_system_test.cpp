@@ -146,6 +146,35 @@ TEST_F(PosixFileSystemTest, WalkSpecialFindsLinksNodesAndFifosWithoutFollowingLi
   EXPECT_EQ(found, expected);
 }
 
+// The walk takes each entry's type from its directory entry where the filesystem gives it:
+// on every filesystem a disk may have here, the kinds must come out as lstat would give
+// them, and a filesystem mounted inside the tree must stay out of it.
+TEST_F(PosixFileSystemTest, WalkSpecialAndCountSeeTheSameKindsOnExt4XfsAndBtrfs) {
+  for (const auto& [fstype, mib] : {std::pair<std::string, int>{"ext4", 64}, {"xfs", 300}, {"btrfs", 128}}) {
+    LoopDisk disk(fstype, random_fs_uuid(fstype), "walk", mib);
+    const std::string root = dir_.mount({disk.devnode()}, "walk-" + fstype);
+    write_file(root + "/a/b/plain.txt", "x");
+    write_file(root + "/a/other.txt", "y");
+    ASSERT_EQ(::symlink("a/b", (root + "/a/link").c_str()), 0);
+    ASSERT_EQ(::mkfifo((root + "/a/b/pipe").c_str(), 0644), 0);
+    ASSERT_EQ(::mknod((root + "/node").c_str(), S_IFBLK | 0600, makedev(7, 200)), 0);
+    ASSERT_EQ(::mknod((root + "/a/sock").c_str(), S_IFSOCK | 0600, 0), 0);
+    const std::string inner = dir_.mount({"-t", "tmpfs", "tmpfs"}, "walk-" + fstype + "/a/mounted");
+    ASSERT_EQ(::mkfifo((inner + "/not-ours").c_str(), 0644), 0);
+
+    std::map<std::string, SpecialKind> found;
+    fs_.walk_special(root, {"lost+found"}, [&](const std::string& path, SpecialKind kind) { found[path] = kind; });
+    const std::map<std::string, SpecialKind> expected{{"a/link", SpecialKind::symlink},
+                                                      {"a/b/pipe", SpecialKind::fifo},
+                                                      {"node", SpecialKind::device},
+                                                      {"a/sock", SpecialKind::socket}};
+    EXPECT_EQ(found, expected) << fstype;
+    EXPECT_EQ(fs_.count_files_recursive(root, {"lost+found"}), 6u) << fstype;
+    test::run_ok({"umount", inner});
+    test::run_ok({"umount", root});
+  }
+}
+
 TEST_F(PosixFileSystemTest, WriteAtomicWritesTheDataWithTheModeAndLeavesNoTmp) {
   const std::string path = dir_ / "state.json";
   UmaskGuard umask(077);
