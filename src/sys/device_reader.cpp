@@ -14,7 +14,7 @@ namespace ubc {
 namespace {
 
 // Read requests of 512 KiB keep a disk streaming (as fast as 4 MiB ones on the benchmark's
-// disks) while the ring and the source's block hold 2.5 MiB of the copier's memory.
+// disks) while the ring holds 2 MiB of the copier's memory.
 constexpr std::size_t kBlock = 512 << 10;
 // O_DIRECT wants buffers, offsets and lengths aligned to the device's logical block size; 4
 // KiB covers every device in use.

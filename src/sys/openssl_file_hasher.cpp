@@ -189,6 +189,25 @@ ssize_t read_full(int fd, unsigned char* buffer, std::size_t size) {
   return static_cast<ssize_t>(done);
 }
 
+// The source is compared in pieces of this size: it needs no buffer as big as the copy's
+// blocks, which are the verification's biggest share of the copier's memory.
+constexpr std::size_t kSourcePiece = 64 << 10;
+
+// Whether the source's next bytes equal the copy's block; at the copy's end (last) the
+// source must end too. 0 when they are the same, 1 when they differ, else -errno.
+int compare_source(int fd, const unsigned char* copy, std::size_t size, bool last, std::vector<unsigned char>& piece) {
+  for (std::size_t at = 0; at < size; at += piece.size()) {
+    const std::size_t want = std::min(piece.size(), size - at);
+    const ssize_t n = read_full(fd, piece.data(), want);
+    if (n < 0) return static_cast<int>(n);
+    if (static_cast<std::size_t>(n) != want || std::memcmp(copy + at, piece.data(), want) != 0) return 1;
+  }
+  if (!last) return 0;
+  const ssize_t more = read_full(fd, piece.data(), 1);
+  if (more < 0) return static_cast<int>(more);
+  return more == 0 ? 0 : 1;
+}
+
 template <typename KeepGoing>
 HashOutcome hash_file(const std::string& path, const KeepGoing& keep_going) {
   OpenFile file = open_regular(path, true);
@@ -261,11 +280,11 @@ CompareOutcome OpensslFileHasher::compare_and_hash(const std::string& source, co
     return out;
   }
   // Three stages for a big file: the copy is read ahead (DeviceReader); this thread reads
-  // the source's block (mostly from the page cache, the copy pass having just read it) and
-  // compares the two; the copy's block is hashed (HashStage).
+  // the source (mostly from the page cache, the copy pass having just read it) and compares
+  // it with the copy's block; the copy's block is hashed (HashStage).
   DeviceReader reader(cp.fd.get(), cp.size);
   HashStage hashing(sha, reader);
-  std::vector<unsigned char> source_block(reader.block_size());
+  std::vector<unsigned char> source_piece(kSourcePiece);
   std::uint64_t bytes = 0;
   for (;;) {
     const DeviceReader::Block block = reader.next();
@@ -273,14 +292,13 @@ CompareOutcome OpensslFileHasher::compare_and_hash(const std::string& source, co
       out.copy = read_failed(block.error);
       return out;
     }
-    // A full block of the source: a source longer than the copy shows at the copy's end.
-    const ssize_t s = read_full(src.fd.get(), source_block.data(), source_block.size());
-    if (s < 0) {
-      out.source = read_failed(static_cast<int>(-s));
+    const bool last = block.size < reader.block_size();
+    const int match = compare_source(src.fd.get(), block.data, block.size, last, source_piece);
+    if (match < 0) {
+      out.source = read_failed(-match);
       return out;
     }
-    if (static_cast<std::size_t>(s) != block.size || std::memcmp(block.data, source_block.data(), block.size) != 0)
-      return out;
+    if (match != 0) return out;
     hashing.add(block);
     bytes += block.size;
     out.copy.bytes = bytes;
@@ -288,7 +306,7 @@ CompareOutcome OpensslFileHasher::compare_and_hash(const std::string& source, co
       out.copy = failed(HashOutcome::Kind::cancelled, "stopped");
       return out;
     }
-    if (block.size < reader.block_size()) break;
+    if (last) break;
   }
   if (!hashing.finish()) {
     out.copy = failed(HashOutcome::Kind::error, "OpenSSL failed to hash a block");
