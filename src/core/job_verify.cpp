@@ -230,6 +230,8 @@ void Job::replace_damaged() {
   std::uint64_t removed = 0;
   for (const auto& path : paths)
     if (ports_.fs.remove(copy_root() + "/" + path)) ++removed;
+  // A new restore point holds none of them yet: copy_damaged_anew deals with them there.
+  if (removed == 0) return;
   log_->info("Removed {} that the last check found damaged; this copy replaces them",
              count_of(removed, "file", "files"));
 }

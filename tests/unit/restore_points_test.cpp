@@ -313,6 +313,7 @@ TEST_F(RestorePointJobTest, AFileVerifyFoundDamagedInTheNewestPointIsCopiedAnewN
   EXPECT_EQ(processes_.started_[2].back(), kInProgress + "/");
   EXPECT_TRUE(linked_copy_gone) << "the link rsync made is removed first";
   EXPECT_TRUE(logged("Copying 1 file that the last check found damaged anew", r)) << r.run_log;
+  EXPECT_FALSE(logged("Removed 0 files", r)) << "nothing to remove from a new point: nothing said";
   EXPECT_EQ(hasher_.copies_read_, std::vector<std::string>{kInProgress + "/jobs/backup.vbk"})
       << "read back despite its old sum; the undamaged file keeps its sum";
   EXPECT_EQ(disk().at(kNew + "/jobs/backup.vbk"), "data");
