@@ -79,6 +79,16 @@ std::string describe_end(int status) {
   }
 }
 
+// A give_up that throws is taken as a yes, as libcurl's progress callback takes it: the
+// child must not outlive the call.
+bool asked_to_give_up(const std::function<bool()>& give_up) {
+  try {
+    return give_up && give_up();
+  } catch (...) {
+    return true;
+  }
+}
+
 }  // namespace
 
 ChildResult call_in_child(const std::function<std::string()>& work, const std::function<bool()>& give_up,
@@ -99,7 +109,7 @@ ChildResult call_in_child(const std::function<std::string()>& work, const std::f
   ChildResult result;
   const auto deadline = steady_clock::now() + time_limit;
   for (;;) {
-    if (give_up && give_up()) {
+    if (asked_to_give_up(give_up)) {
       kill_and_reap(pid);
       result.end = ChildResult::End::given_up;
       result.error = "given up on request";

@@ -193,6 +193,13 @@ TEST(CallInChild, AnAnswerLargerThanThePipeArrivesWhole) {
   EXPECT_EQ(result.answer, std::string(300000, 'y'));
 }
 
+TEST(CallInChild, AGiveUpThatThrowsEndsAndReapsTheChild) {
+  const ChildResult result = call_in_child([]() -> std::string { for (;;) ::pause(); },
+                                           []() -> bool { throw std::runtime_error("broken flag"); }, 3600s);
+  EXPECT_EQ(result.end, ChildResult::End::given_up);
+  EXPECT_TRUE(no_child_left());
+}
+
 TEST(CallInChild, WorkThatThrowsIsNoAnswer) {
   const ChildResult result = call_in_child([]() -> std::string { throw std::runtime_error("boom"); }, {}, 5s);
   EXPECT_EQ(result.end, ChildResult::End::no_answer);
