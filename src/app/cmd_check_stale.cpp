@@ -12,6 +12,7 @@
 #include "core/outbox_mailer.h"
 #include "core/stale.h"
 #include "sys/curl_transport.h"
+#include "sys/forked_transport.h"
 #include "sys/outbox_directory.h"
 #include "sys/posix_file_system.h"
 #include "sys/process_info.h"
@@ -33,7 +34,8 @@ int cmd_check_stale(const Invocation& inv) {
     SqliteHistory history(config->state_directory);
     PosixFileSystem fs;
     SystemClock clock;
-    CurlTransport transport(*config, host);
+    CurlTransport curl_transport(*config, host);
+    ForkedMailTransport transport(curl_transport);  // libcurl only in a child, as in copy
     OutboxDirectory outbox(config->state_directory + "/outbox");
     OutboxMailer mailer(*config, transport, outbox, clock, nullptr);
     check = check_stale(*config, host, history, fs, mailer, now);

@@ -15,6 +15,7 @@
 #include "sys/directory_enrollment_store.h"
 #include "sys/directory_veeam_gate.h"
 #include "sys/flock_run_lock.h"
+#include "sys/forked_transport.h"
 #include "sys/libmount_mounter.h"
 #include "sys/log_setup.h"
 #include "sys/logind_inhibitor.h"
@@ -111,10 +112,14 @@ int run_job(const Invocation& inv, const JobRequest& request) {
   SqliteHistory history(config->state_directory, HistoryAccess::read_write, config->history_keep_days);
   LogindInhibitor inhibitor;
   SystemClock clock(&stop);
-  CurlTransport transport(*config, host_name());
+  // Every mail and ping goes from a child process, so that libcurl never counts in the
+  // copier's own memory (DESIGN.md §11).
+  CurlTransport curl_transport(*config, host_name());
+  ForkedMailTransport transport(curl_transport);
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, &stop);
-  CurlPinger pinger;
+  CurlPinger curl_pinger;
+  ForkedPinger pinger(curl_pinger);
   DirectoryEnrollmentStore enrollment(config->state_directory);
   CryptsetupVolumes volumes;
   Ports ports{devices, mounter, run_lock, slots, veeam, processes, fs, hasher, status,

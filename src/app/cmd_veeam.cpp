@@ -18,6 +18,7 @@
 #include "core/outbox_mailer.h"
 #include "core/veeam_lock.h"
 #include "sys/curl_transport.h"
+#include "sys/forked_transport.h"
 #include "sys/directory_lease_store.h"
 #include "sys/outbox_directory.h"
 #include "sys/process_info.h"
@@ -89,7 +90,8 @@ int run(const Invocation& inv, bool lock) {
   const std::string host = host_name();
   DirectoryLeaseStore store(*config);
   SystemClock clock;
-  CurlTransport transport(*config, host);
+  CurlTransport curl_transport(*config, host);
+  ForkedMailTransport transport(curl_transport);  // libcurl only in a child, as in copy
   OutboxDirectory outbox(config->state_directory + "/outbox");
   OutboxMailer mailer(*config, transport, outbox, clock, nullptr);
   const VeeamCommandEnv env{*config, host, store, clock, mailer, std::cout, std::cerr};

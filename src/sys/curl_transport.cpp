@@ -234,7 +234,6 @@ CurlTransport::CurlTransport(const Config& config, std::string hostname, CurlTra
     : config_(config), hostname_(std::move(hostname)), options_(std::move(options)) {
   if (hostname_.empty()) hostname_ = "localhost";
   if (options_.ca_file.empty()) options_.ca_file = config_.mail_ca_file;
-  init_curl_once();
 }
 
 std::string CurlTransport::new_message_id(std::int64_t date) { return make_message_id(date, random_hex(), hostname_); }
@@ -264,6 +263,9 @@ TransmitResult CurlTransport::transmit(const RenderedMail& mail, std::chrono::mi
 
 TransmitResult CurlTransport::perform(const RenderedMail& mail, std::chrono::milliseconds time_limit,
                                       const std::function<bool()>& give_up) {
+  // Here rather than in the constructor: libcurl is loaded on first use, and a transport
+  // run in a child process (sys/forked_transport.h) must load it only there.
+  init_curl_once();
   const std::string where = "SMTP server '" + server_name() + "' (security " +
                             security_name(config_.mail_security) + "): ";
   Credentials credentials;

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "core/mail_compose.h"
@@ -78,6 +80,23 @@ Json envelope(const std::string& json) {
   auto parsed = parse_json_object(json);
   if (!parsed) throw std::runtime_error("bad envelope JSON: " + json);
   return *parsed;
+}
+
+// libcurl is loaded on first use, and the attempt runs in a child process: the sender
+// itself never maps it, so libcurl never counts in the copier's peak memory.
+TEST_F(SmtpTest, TheMailGoesOutWithoutLibcurlEverLoadedInTheSender) {
+  SmtpServer server;
+  auto mailer = wire(config(server.port(), MailSecurity::none));
+
+  const MailResult result = mailer->send(mail_with_subject("sent by a child"));
+
+  ASSERT_TRUE(result.sent) << result.error << "\n" << server.log();
+  ASSERT_TRUE(server.wait_for_messages(1, 5s));
+  EXPECT_EQ(field(parse_mail(server.message_files().at(0)), "subject"), "sent by a child");
+  std::ifstream maps("/proc/self/maps");
+  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped.find("libcurl"), std::string::npos);
 }
 
 TEST_F(SmtpTest, PlainDeliveryIsAMimeMessageAMailClientReads) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The mailer as the copier's main() wires it (libcurl transport, outbox directory, the
-// policy of core/outbox_mailer.h), for tests against a real SMTP server on 127.0.0.1.
+// The mailer as the copier's main() wires it (libcurl transport, each attempt in a child
+// process, outbox directory, the policy of core/outbox_mailer.h), for tests against a real
+// SMTP server on 127.0.0.1.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include "core/config.h"
 #include "core/outbox_mailer.h"
 #include "sys/curl_transport.h"
+#include "sys/forked_transport.h"
 #include "sys/outbox_directory.h"
 #include "sys/system_clock.h"
 
@@ -46,7 +48,8 @@ class WiredMailer {
  public:
   WiredMailer(const Config& config, Clock& clock, std::string ca_file = "", StopSignal* stop = nullptr,
               MailPolicy policy = {})
-      : transport_(config, "backup01.test", {std::move(ca_file), std::chrono::seconds(5)}),
+      : curl_(config, "backup01.test", {std::move(ca_file), std::chrono::seconds(5)}),
+        transport_(curl_),
         outbox_(config.state_directory + "/outbox"),
         mailer_(config, transport_, outbox_, clock, stop, std::move(policy)) {}
 
@@ -54,7 +57,8 @@ class WiredMailer {
   KeptMailDelivery deliver_kept() { return mailer_.deliver_kept(); }
 
  private:
-  CurlTransport transport_;
+  CurlTransport curl_;
+  ForkedMailTransport transport_;
   OutboxDirectory outbox_;
   OutboxMailer mailer_;
 };
