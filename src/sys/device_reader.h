@@ -59,16 +59,18 @@ class DeviceReader {
     std::size_t size = 0;
     int error = 0;
   };
-  struct FreeAligned {
+  struct Unmap {
+    std::size_t size;
     void operator()(unsigned char* p) const noexcept;
   };
+  static unsigned char* allocate(std::size_t size);
 
   Slot read_block(std::uint64_t number);
   void read_ahead();
 
   const int fd_;
   const std::size_t block_;
-  std::vector<std::unique_ptr<unsigned char, FreeAligned>> buffers_;
+  std::vector<std::unique_ptr<unsigned char, Unmap>> buffers_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -54,19 +54,10 @@ ReadBack read_back(const std::string& path) {
   return out;
 }
 
-// Sizes around the 4 KiB alignment, the 512 KiB block and the 4 MiB from which the reader
+// Sizes around the 4 KiB alignment, the 256 KiB block and the 4 MiB from which the reader
 // reads ahead on a thread.
-const std::vector<std::size_t> kSizes{0,
-                                      1,
-                                      4095,
-                                      4096,
-                                      (512u << 10) - 1,
-                                      512u << 10,
-                                      (512u << 10) + 1,
-                                      1u << 20,
-                                      (4u << 20) - 1,
-                                      4u << 20,
-                                      (9u << 20) + 5};
+const std::vector<std::size_t> kSizes{0,        1,        4095,           4096,     (256u << 10) - 1, 256u << 10,
+                                      (256u << 10) + 1, 1u << 20, (4u << 20) - 1, 4u << 20, (9u << 20) + 5};
 
 void expect_every_size_read_whole(const std::string& dir, bool direct) {
   for (const std::size_t size : kSizes) {

@@ -106,10 +106,10 @@ TEST_P(FileHasherContract, EqualContentGivesEqualSumsAndOtherContentOtherSums) {
   EXPECT_NE(other.sha256, sa.sha256);
 }
 
-// Sizes on both sides of the read block (512 KiB) and of the size from which the real adapter
+// Sizes on both sides of the read block (256 KiB) and of the size from which the real adapter
 // reads the copy on a second thread (4 MiB).
 TEST_P(FileHasherContract, ACopyEqualToItsSourceIsEqualAndHashed) {
-  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{512} << 10, std::size_t{1} << 20,
+  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{256} << 10, std::size_t{1} << 20,
                                  (std::size_t{3} << 20) + 7, std::size_t{4} << 20, (std::size_t{9} << 20) + 5}) {
     std::string content(size, 'e');
     for (std::size_t i = 0; i < size; i += 4093) content[i] = static_cast<char>(i / 4093);
