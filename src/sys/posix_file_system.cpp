@@ -147,7 +147,7 @@ void PosixFileSystem::walk_files(const std::string& root, const std::vector<std:
 
 void PosixFileSystem::walk_directories(const std::string& root, const std::vector<std::string>& leave_out,
                                        const DirectoryVisitor& visit) {
-  walk_tree(root, leave_out, [&](const std::string& relative, const struct stat& st) {
+  walk_tree<Need::type_only>(root, leave_out, [&](const std::string& relative, const struct stat& st) {
     if (S_ISDIR(st.st_mode)) visit(relative);
   });
 }

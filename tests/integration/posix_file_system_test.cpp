@@ -149,7 +149,7 @@ TEST_F(PosixFileSystemTest, WalkSpecialFindsLinksNodesAndFifosWithoutFollowingLi
 // The walk takes each entry's type from its directory entry where the filesystem gives it:
 // on every filesystem a disk may have here, the kinds must come out as lstat would give
 // them, and a filesystem mounted inside the tree must stay out of it.
-TEST_F(PosixFileSystemTest, WalkSpecialAndCountSeeTheSameKindsOnExt4XfsAndBtrfs) {
+TEST_F(PosixFileSystemTest, WalksSeeTheSameKindsOnExt4XfsAndBtrfs) {
   for (const auto& [fstype, mib] : {std::pair<std::string, int>{"ext4", 64}, {"xfs", 300}, {"btrfs", 128}}) {
     LoopDisk disk(fstype, random_fs_uuid(fstype), "walk", mib);
     const std::string root = dir_.mount({disk.devnode()}, "walk-" + fstype);
@@ -170,6 +170,10 @@ TEST_F(PosixFileSystemTest, WalkSpecialAndCountSeeTheSameKindsOnExt4XfsAndBtrfs)
                                                       {"a/sock", SpecialKind::socket}};
     EXPECT_EQ(found, expected) << fstype;
     EXPECT_EQ(fs_.count_files_recursive(root, {"lost+found"}), 6u) << fstype;
+    std::vector<std::string> directories;
+    fs_.walk_directories(root, {"lost+found"}, [&](const std::string& path) { directories.push_back(path); });
+    std::sort(directories.begin(), directories.end());
+    EXPECT_EQ(directories, (std::vector<std::string>{"a", "a/b"})) << fstype << ": the mount point stays out";
     test::run_ok({"umount", inner});
     test::run_ok({"umount", root});
   }
