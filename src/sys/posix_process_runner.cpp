@@ -38,8 +38,11 @@ constexpr milliseconds kGroupExitWait{2000};
 // A child that writes in many small pieces (rsync: a line per file in a dry run over
 // 100,000 files, a progress line per file in the copy) would wake the caller for each:
 // 60,000 wake-ups and 200,000 reads for such a copy, CPU taken from rsync on a small
-// server. Once output is there, the child gets this long to write more before it is read.
+// server. Once output has come this often in a row within this long of the last, it is
+// left to gather for this long before it is read. A child that writes a few pieces (a dry
+// run with nothing to do, a short command) is read at once, without the wait.
 constexpr milliseconds kGather{25};
+constexpr int kQuickInARow = 8;
 // The pipes hold what the child writes meanwhile: a copy's progress lines come at well
 // under 1 MiB/s, and rsync writing into a full pipe would wait.
 constexpr int kPipeBytes = 1 << 20;
@@ -117,7 +120,8 @@ class PosixProcess final : public Process {
       // Not when a pipe has closed: the child is ending, and the caller should hear at once.
       const bool hung_up =
           std::any_of(fds.begin(), fds.begin() + n, [](const pollfd& p) { return (p.revents & POLLHUP) != 0; });
-      if (!hung_up) nap(std::min(kGather, milliseconds(remaining_ms(deadline))));
+      if (!hung_up && quick_in_a_row_ >= kQuickInARow && steady_clock::now() - last_output_ < kGather)
+        nap(std::min(kGather, milliseconds(remaining_ms(deadline))));
       bool closed_one = false;
       for (nfds_t i = 0; i < n; ++i) {
         if (fds[i].revents == 0) continue;
@@ -125,6 +129,9 @@ class PosixProcess final : public Process {
       }
       // Output goes back at once; after an EOF, go round once more to notice exit.
       if (!result.out.empty() || !result.err.empty()) {
+        const auto now = steady_clock::now();
+        quick_in_a_row_ = now - last_output_ < kGather ? quick_in_a_row_ + 1 : 0;
+        last_output_ = now;
         if (!out_ && !err_ && try_reap()) result.exited = true;
         return result;
       }
@@ -229,6 +236,8 @@ class PosixProcess final : public Process {
   UniqueFd err_;
   bool reaped_ = false;
   int exit_code_ = -1;
+  steady_clock::time_point last_output_{};  // when read() last handed output back
+  int quick_in_a_row_ = 0;                  // how many times in a row that came soon after the last
 };
 
 UniqueFd make_pipe(UniqueFd& write_end) {
