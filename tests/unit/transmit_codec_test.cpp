@@ -34,7 +34,8 @@ TEST(TransmitCodec, EveryKindReadsBackAsWritten) {
 
 TEST(TransmitCodec, AnyByteInTheTextsSurvives) {
   TransmitResult result;
-  result.error = std::string("nul \0 and high \xff bytes", 24);
+  const char with_nul[] = "nul \0 and high \xff bytes";
+  result.error = std::string(with_nul, sizeof with_nul - 1);
   result.server_reply = std::string(100000, 'x');
   const auto back = decode_transmit_result(encode_transmit_result(result));
   ASSERT_TRUE(back.has_value());
