@@ -67,7 +67,8 @@ class FileSystem {
   virtual bool remove(const std::string& path) = 0;
   // rename(2) within one filesystem: replaces `to` if it exists.
   virtual void rename(const std::string& from, const std::string& to) = 0;
-  // rmdir(2); false if it was not there or is not empty.
+  // rmdir(2); false if it was not there or is not empty. The parent keeps its times: the
+  // copy's directories carry the source's, and a removed leftover must not change them.
   virtual bool remove_empty_directory(const std::string& path) = 0;
   virtual void make_directories(const std::string& path, unsigned mode) = 0;
 

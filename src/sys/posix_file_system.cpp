@@ -239,9 +239,20 @@ void PosixFileSystem::rename(const std::string& from, const std::string& to) {
 }
 
 bool PosixFileSystem::remove_empty_directory(const std::string& path) {
-  if (::rmdir(path.c_str()) == 0) return true;
-  if (errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) return false;
-  throw_errno(errno, "rmdir '" + path + "'");
+  const auto slash = path.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat before {};
+  const bool have_times = ::lstat(parent.c_str(), &before) == 0;
+  if (::rmdir(path.c_str()) != 0) {
+    if (errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) return false;
+    throw_errno(errno, "rmdir '" + path + "'");
+  }
+  if (have_times) {
+    const timespec times[2] = {before.st_atim, before.st_mtim};
+    if (::utimensat(AT_FDCWD, parent.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+      throw_errno(errno, "utimensat '" + parent + "'");
+  }
+  return true;
 }
 
 void PosixFileSystem::make_directories(const std::string& path, unsigned mode) {

@@ -2,6 +2,7 @@
 // PosixFileSystem on real directories, a real loop-device filesystem and bind mounts.
 #include "sys/posix_file_system.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -407,6 +408,18 @@ TEST_F(PosixFileSystemTest, RemoveEmptyDirectoryRemovesOnlyAnEmptyOne) {
   EXPECT_FALSE(fs_.remove_empty_directory(dir_ / "full"));
   EXPECT_TRUE(std::filesystem::exists(dir_ / "full/x"));
   EXPECT_FALSE(fs_.remove_empty_directory(dir_ / "missing"));
+}
+
+// An empty .rsync-partial left in a copied directory goes without changing the directory's
+// time, which the copy took from the source.
+TEST_F(PosixFileSystemTest, RemoveEmptyDirectoryKeepsTheParentsTimes) {
+  std::filesystem::create_directories(dir_ / "copied/.rsync-partial");
+  const timespec old_times[2] = {{1000000000, 0}, {1000000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "copied").c_str(), old_times, 0), 0);
+  EXPECT_TRUE(fs_.remove_empty_directory(dir_ / "copied/.rsync-partial"));
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir_ / "copied").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1000000000);
 }
 
 TEST_F(PosixFileSystemTest, RenameMovesATreeButNeverReplacesWhatIsThere) {
